@@ -1,0 +1,1 @@
+//! Reading and writing the AWS CLI's shared config file (`$AWS_CONFIG_FILE`, default `~/.aws/config`).
