@@ -1,4 +1,80 @@
 //! awsso: a credential helper for AWS IAM Identity Center.
 //!
-//! The binary in `main.rs` is a thin shell over this library so that tests reach every piece.
+//! The binary in `main.rs` is a thin shell over this library so that tests reach every piece. Module map:
+//! `cli` (clap types), `cmd` (one module per subcommand), `awsconfig` (the AWS config file), `session`
+//! (sso-sessions and their tokens), `login` (device and PKCE flows), `sso` (the Identity Center client),
+//! `store` (the OS keyring), `secret`, `lock`, `paths`, `browser`, `output`, `error`.
 pub mod awsconfig;
+pub mod browser;
+pub mod cli;
+pub mod cmd;
+pub mod error;
+pub mod lock;
+pub mod login;
+pub mod output;
+pub mod paths;
+pub mod secret;
+pub mod session;
+pub mod sso;
+pub mod store;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(error::EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    init_logging(cli.global.verbose);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return error::report(&anyhow::Error::new(e).context("cannot start the async runtime"));
+        }
+    };
+    match runtime.block_on(cmd::run(cli)) {
+        Ok(code) => code,
+        Err(e) => error::report(&e),
+    }
+}
+
+/// Logs go to stderr; `-v`/`-vv` or `RUST_LOG` choose how much. The HTTP stack is capped at debug whatever
+/// is asked, because at trace it can dump request headers, which carry the bearer token.
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::filter::{EnvFilter, FilterExt, LevelFilter, filter_fn};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    let base = match std::env::var("RUST_LOG") {
+        Ok(v) if !v.is_empty() => v,
+        _ => match verbose {
+            0 => "warn".to_string(),
+            1 => "warn,awsso=debug".to_string(),
+            _ => "info,awsso=trace,aws_smithy_runtime=debug".to_string(),
+        },
+    };
+    let wanted = EnvFilter::try_new(&base).unwrap_or_else(|_| EnvFilter::new("warn"));
+    let ceiling = filter_fn(|meta| {
+        const CAPPED: [&str; 4] = ["aws_smithy", "hyper", "rustls", "h2"];
+        !CAPPED.iter().any(|t| meta.target().starts_with(t)) || LevelFilter::DEBUG >= *meta.level()
+    });
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(output::stderr_is_terminal())
+        .with_filter(wanted.and(ceiling));
+    let _ = tracing_subscriber::registry().with(layer).try_init();
+}

@@ -1,0 +1,110 @@
+//! The command line: every clap type lives here, and their doc comments are the help text.
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::sso::Flow;
+use crate::store::StoreKind;
+
+/// A fast credential helper for AWS IAM Identity Center (AWS SSO).
+///
+/// awsso logs you in once per Identity Center session (device code or browser PKCE), keeps the tokens in
+/// the OS keyring, and hands role credentials to the AWS CLI, SDKs and Terraform.
+#[derive(Debug, Parser)]
+#[command(
+    name = "awsso",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(
+    after_help = "Exit codes: 0 ok, 1 error, 2 usage, 3 login required, 4 credential store \
+unavailable, 5 invalid AWS config, 130 interrupted."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Log more on stderr (-v: debug, -vv: trace); RUST_LOG overrides. Secrets are never logged.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Where secrets are kept.
+    #[arg(long, global = true, env = "AWSSO_STORE", value_enum, default_value_t = StoreKind::Auto)]
+    pub store: StoreKind,
+
+    /// The AWS config file [default: $AWS_CONFIG_FILE, else ~/.aws/config].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Log in to an Identity Center session (creating its [sso-session] section when needed).
+    Login(LoginArgs),
+    /// Show each session's login state: expiry, refreshability, the store in use.
+    Status(StatusArgs),
+    /// Log out: end the session at Identity Center and delete its secrets from the store.
+    Logout(LogoutArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The sso-session to log in to [default: the only one in the config].
+    #[arg(long, short = 's')]
+    pub session: Option<String>,
+
+    /// The AWS access portal URL, e.g. https://d-1234567890.awsapps.com/start; with --region, creates the
+    /// [sso-session] section when it is missing.
+    #[arg(long, value_name = "URL", requires = "region")]
+    pub start_url: Option<String>,
+
+    /// The Identity Center region (sso_region), e.g. us-east-1.
+    #[arg(long, requires = "start_url")]
+    pub region: Option<String>,
+
+    /// The sign-in flow: `device` shows a code to confirm in any browser (works over SSH); `pkce` sends the
+    /// browser on this machine back to a loopback listener.
+    #[arg(long, value_enum, default_value_t = Flow::Device)]
+    pub flow: Flow,
+
+    /// Do not open a browser; print the URL only.
+    #[arg(long)]
+    pub no_browser: bool,
+
+    /// Sign in again even when the stored token is still valid or refreshable.
+    #[arg(long, short = 'f')]
+    pub force: bool,
+
+    /// How long the PKCE flow waits for the browser, in seconds.
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Only this session [default: every sso-session in the config].
+    #[arg(long, short = 's')]
+    pub session: Option<String>,
+
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// The session to log out of [default: the only one in the config].
+    #[arg(long, short = 's', conflicts_with = "all")]
+    pub session: Option<String>,
+
+    /// Log out of every sso-session in the config.
+    #[arg(long)]
+    pub all: bool,
+}

@@ -1,0 +1,183 @@
+//! `awsso login`: create the sso-session section when asked to, then log in (or reuse / refresh).
+use std::process::ExitCode;
+use std::time::Duration;
+
+use super::Context;
+use crate::awsconfig::{self, ConfigFile};
+use crate::cli::LoginArgs;
+use crate::error::UserError;
+use crate::login::{self, LoginOptions, LoginOutcome};
+use crate::session::{self, REFRESH_SCOPE};
+
+pub async fn run(ctx: &Context, args: LoginArgs) -> anyhow::Result<ExitCode> {
+    if let (Some(url), Some(region)) = (&args.start_url, &args.region) {
+        ensure_session_section(ctx, args.session.as_deref(), url, region)?;
+    }
+    let config = ctx.load_config()?;
+    let name = match (&args.session, &args.start_url) {
+        (Some(name), _) => Some(name.clone()),
+        (None, Some(url)) => Some(session_name_for(url)),
+        (None, None) => None,
+    };
+    let session = session::resolve(&config, name.as_deref())?;
+    if !session.refresh_capable() {
+        eprintln!(
+            "note: [sso-session {}] has no `sso_registration_scopes = {REFRESH_SCOPE}`, so Identity Center \
+             issues no refresh token and you will sign in again when the token expires.",
+            session.name
+        );
+    }
+    let store = ctx.open_store()?;
+    let options = LoginOptions {
+        flow: args.flow,
+        force: args.force,
+        browser: !args.no_browser,
+        timeout: Duration::from_secs(args.timeout),
+    };
+    let outcome = login::login(&store, &session, &options)
+        .await
+        .map_err(|e| {
+            let hint = e.hint(&session.name);
+            let code = match &e {
+                login::LoginError::Cancelled => crate::error::EXIT_INTERRUPTED,
+                login::LoginError::Store(_) => crate::error::EXIT_STORE_UNAVAILABLE,
+                _ => crate::error::EXIT_FAILURE,
+            };
+            anyhow::Error::new(UserError {
+                message: format!("login to session {} failed: {e}", session.name),
+                hint,
+                code,
+            })
+        })?;
+    let token = outcome.token();
+    let refresh = if token.refresh_token.is_some() {
+        "refreshable"
+    } else {
+        "not refreshable"
+    };
+    let what = match outcome {
+        LoginOutcome::AlreadyValid(_) => "Already logged in to",
+        LoginOutcome::Refreshed(_) => "Refreshed the token of",
+        LoginOutcome::LoggedIn(_) => "Logged in to",
+        LoginOutcome::ByOtherProcess(_) => "Another awsso process logged in to",
+    };
+    eprintln!(
+        "{what} session {} — token {}, {refresh}; stored in {}.",
+        session.name,
+        token.describe_expiry(),
+        store.kind()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `https://d-1234567890.awsapps.com/start` → `d-1234567890`: the directory's own name.
+pub fn session_name_for(start_url: &str) -> String {
+    let host = start_url
+        .split("://")
+        .nth(1)
+        .unwrap_or(start_url)
+        .split(['/', ':', '?', '#'])
+        .next()
+        .unwrap_or("");
+    let label = host.split('.').next().unwrap_or("");
+    let name: String = label
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    if name.is_empty() {
+        "default".into()
+    } else {
+        name
+    }
+}
+
+/// Adds `[sso-session NAME]` for the URL when the config has no such section; refuses to repoint an
+/// existing one at another directory.
+fn ensure_session_section(
+    ctx: &Context,
+    name: Option<&str>,
+    url: &str,
+    region: &str,
+) -> anyhow::Result<()> {
+    let url = url.trim();
+    if !session::valid_start_url(url) {
+        return Err(UserError::new(
+            format!("{url:?} is not an access portal URL"),
+            "pass the URL of your AWS access portal, like https://d-1234567890.awsapps.com/start",
+        )
+        .into());
+    }
+    if !session::valid_region(region) {
+        return Err(UserError::new(
+            format!("{region:?} is not an AWS region name"),
+            "pass the region of your Identity Center instance, like --region us-east-1",
+        )
+        .into());
+    }
+    let name = name
+        .map(str::to_string)
+        .unwrap_or_else(|| session_name_for(url));
+    if !awsconfig::is_safe_section_name(&name) {
+        return Err(UserError::new(
+            format!("{name:?} cannot be an sso-session name"),
+            "use letters, digits and - _ . only, e.g. --session corp",
+        )
+        .into());
+    }
+    let path = ctx.config_path.clone();
+    let mut created = false;
+    awsconfig::update(
+        &path,
+        |config: &ConfigFile| -> anyhow::Result<Option<String>> {
+            if let Some(section) = config.sso_session(&name) {
+                let existing = section.get("sso_start_url").unwrap_or("").trim();
+                if existing != url {
+                    return Err(UserError::new(
+                        format!(
+                            "[sso-session {name}] in {} already points at {}",
+                            path.display(),
+                            crate::output::sanitize(existing, 200)
+                        ),
+                        "choose another name with --session, or edit that section yourself",
+                    )
+                    .into());
+                }
+                return Ok(None);
+            }
+            created = true;
+            Ok(Some(awsconfig::append_section(
+                &config.text,
+                &format!("sso-session {name}"),
+                &[
+                    ("sso_start_url", url),
+                    ("sso_region", region),
+                    ("sso_registration_scopes", REFRESH_SCOPE),
+                ],
+            )))
+        },
+    )?;
+    if created {
+        eprintln!("Added [sso-session {name}] to {}.", path.display());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::session_name_for;
+
+    #[test]
+    fn session_names_come_from_the_portal_host() {
+        assert_eq!(
+            session_name_for("https://d-1234567890.awsapps.com/start"),
+            "d-1234567890"
+        );
+        assert_eq!(
+            session_name_for("https://my-corp.awsapps.com/start#/"),
+            "my-corp"
+        );
+        assert_eq!(session_name_for("https://[bad"), "bad");
+        assert_eq!(session_name_for("nonsense"), "nonsense");
+        assert_eq!(session_name_for("https:///x"), "default");
+    }
+}

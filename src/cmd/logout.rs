@@ -1,0 +1,55 @@
+//! `awsso logout`: end the session at Identity Center (Logout) and delete its secrets from the store.
+use std::process::ExitCode;
+
+use super::Context;
+use crate::cli::LogoutArgs;
+use crate::session::{self, SessionConfig, TokenRecord};
+use crate::sso::{Flow, Portal, SsoError};
+use crate::store::Store;
+
+pub async fn run(ctx: &Context, args: LogoutArgs) -> anyhow::Result<ExitCode> {
+    let config = ctx.load_config()?;
+    let sessions: Vec<SessionConfig> = if args.all {
+        session::all(&config)
+            .into_iter()
+            .collect::<Result<_, _>>()?
+    } else {
+        vec![session::resolve(&config, args.session.as_deref())?]
+    };
+    let store = ctx.open_store()?;
+    for s in &sessions {
+        logout(&store, s).await?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn logout(store: &Store, session: &SessionConfig) -> anyhow::Result<()> {
+    // Read the raw record, not only one that matches the config: a token of an edited session is still ours.
+    let token: Option<TokenRecord> = store.get_json(&session.token_key())?;
+    let Some(token) = token else {
+        forget(store, session)?;
+        eprintln!("Session {} was not logged in; nothing to do.", session.name);
+        return Ok(());
+    };
+    if token.valid_for(0) {
+        let portal = Portal::new(&token.region, &session.endpoints());
+        match portal.logout(&token.access_token).await {
+            Ok(()) | Err(SsoError::Unauthorized) => {}
+            Err(e) => eprintln!(
+                "warning: Identity Center did not confirm the logout ({e}); the local secrets are removed anyway."
+            ),
+        }
+    }
+    forget(store, session)?;
+    eprintln!("Logged out of session {}.", session.name);
+    Ok(())
+}
+
+/// Deletes every secret kept for the session.
+fn forget(store: &Store, session: &SessionConfig) -> anyhow::Result<()> {
+    store.delete(&session.token_key())?;
+    for flow in [Flow::Device, Flow::Pkce] {
+        store.delete(&session.client_key(flow))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,378 @@
+//! SSO sessions: the `[sso-session NAME]` sections of the AWS config, the token record awsso keeps for each
+//! in the credential store, and keeping that token fresh (refresh under a cross-process lock).
+use serde::{Deserialize, Serialize};
+
+use crate::awsconfig::{ConfigFile, Section};
+use crate::lock;
+use crate::output::format_time;
+use crate::secret::Secret;
+use crate::sso::{self, ClientRegistration, Endpoints, Flow, Grant, Oidc, SsoError};
+use crate::store::{Store, StoreError};
+
+/// A token with less than this left is refreshed before use (botocore uses the same 15-minute window).
+pub const REFRESH_WINDOW: i64 = 15 * 60;
+/// The scope that makes Identity Center issue refresh tokens.
+pub const REFRESH_SCOPE: &str = "sso:account:access";
+
+/// One `[sso-session NAME]` section, validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionConfig {
+    pub name: String,
+    pub start_url: String,
+    pub region: String,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("{path} has no [sso-session] section")]
+    NoSessions { path: String },
+    #[error("{path} has {count} sso-sessions ({names}); which one?")]
+    Ambiguous {
+        path: String,
+        count: usize,
+        names: String,
+    },
+    #[error("{path} has no [sso-session {name}] section")]
+    Unknown { path: String, name: String },
+    #[error("[sso-session {name}] in {path} (line {line}) has no {key}")]
+    MissingKey {
+        path: String,
+        name: String,
+        line: usize,
+        key: &'static str,
+    },
+    #[error("[sso-session {name}] in {path} (line {line}) has an invalid {key}: {value}")]
+    InvalidValue {
+        path: String,
+        name: String,
+        line: usize,
+        key: &'static str,
+        value: String,
+    },
+    #[error("not logged in to session {session}: {reason}")]
+    LoginRequired { session: String, reason: String },
+}
+
+impl SessionError {
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            SessionError::NoSessions { .. } => {
+                "create one with `awsso login --start-url https://<id>.awsapps.com/start --region <region>`".into()
+            }
+            SessionError::Ambiguous { .. } => "pick one with --session NAME".into(),
+            SessionError::Unknown { name, .. } => format!(
+                "check the name with `awsso status`, or create it with `awsso login --session {name} --start-url URL --region REGION`"
+            ),
+            SessionError::MissingKey { key, .. } | SessionError::InvalidValue { key, .. } => {
+                format!("fix {key} in that section")
+            }
+            SessionError::LoginRequired { session, .. } => format!("run `awsso login --session {session}`"),
+        })
+    }
+}
+
+impl SessionConfig {
+    pub fn from_section(path: &str, section: &Section) -> Result<SessionConfig, SessionError> {
+        let name = section.name.clone();
+        let line = section.header_line;
+        let get = |key: &'static str| -> Result<String, SessionError> {
+            match section.get(key).map(str::trim) {
+                Some(v) if !v.is_empty() => Ok(v.to_string()),
+                _ => Err(SessionError::MissingKey {
+                    path: path.into(),
+                    name: name.clone(),
+                    line,
+                    key,
+                }),
+            }
+        };
+        let start_url = get("sso_start_url")?;
+        let region = get("sso_region")?;
+        let invalid = |key: &'static str, value: &str| SessionError::InvalidValue {
+            path: path.into(),
+            name: name.clone(),
+            line,
+            key,
+            value: crate::output::sanitize(value, 120),
+        };
+        if !valid_start_url(&start_url) {
+            return Err(invalid("sso_start_url", &start_url));
+        }
+        if !valid_region(&region) {
+            return Err(invalid("sso_region", &region));
+        }
+        let scopes = section
+            .get("sso_registration_scopes")
+            .map(|s| {
+                s.split(',')
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(SessionConfig {
+            name,
+            start_url,
+            region,
+            scopes,
+        })
+    }
+
+    /// Identity Center only issues refresh tokens to clients registered with this scope.
+    pub fn refresh_capable(&self) -> bool {
+        self.scopes.iter().any(|s| s == REFRESH_SCOPE)
+    }
+
+    pub fn endpoints(&self) -> Endpoints {
+        Endpoints::resolve(&self.region)
+    }
+
+    pub fn token_key(&self) -> String {
+        format!("token:{}", self.name)
+    }
+
+    pub fn client_key(&self, flow: Flow) -> String {
+        format!("client:{}:{}", self.name, flow.name())
+    }
+}
+
+pub fn valid_start_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        let host = r.split('/').next().unwrap_or("");
+        !host.is_empty() && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+    })
+}
+
+pub fn valid_region(region: &str) -> bool {
+    !region.is_empty()
+        && region.len() <= 32
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && region.contains('-')
+}
+
+/// Every sso-session of the config, in file order; invalid ones are reported, not skipped.
+pub fn all(config: &ConfigFile) -> Vec<Result<SessionConfig, SessionError>> {
+    let path = config.path.display().to_string();
+    config
+        .sso_sessions()
+        .map(|s| SessionConfig::from_section(&path, s))
+        .collect()
+}
+
+/// The session named, or the only one there is.
+pub fn resolve(config: &ConfigFile, name: Option<&str>) -> Result<SessionConfig, SessionError> {
+    let path = config.path.display().to_string();
+    if let Some(name) = name {
+        let section = config
+            .sso_session(name)
+            .ok_or_else(|| SessionError::Unknown {
+                path: path.clone(),
+                name: name.into(),
+            })?;
+        return SessionConfig::from_section(&path, section);
+    }
+    let sections: Vec<&Section> = config.sso_sessions().collect();
+    match sections.as_slice() {
+        [] => Err(SessionError::NoSessions { path }),
+        [one] => SessionConfig::from_section(&path, one),
+        many => Err(SessionError::Ambiguous {
+            path,
+            count: many.len(),
+            names: many
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
+/// What the credential store holds for a logged-in session.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TokenRecord {
+    pub start_url: String,
+    pub region: String,
+    pub access_token: Secret<String>,
+    /// Unix seconds.
+    pub expires_at: i64,
+    pub refresh_token: Option<Secret<String>>,
+    /// Unix milliseconds; lets a process that waited on the login lock see that the holder just logged in.
+    pub issued_at_ms: i64,
+    /// The registration that was granted the token (a refresh must use the same client).
+    pub client: ClientRegistration,
+}
+
+impl TokenRecord {
+    pub fn from_grant(
+        session: &SessionConfig,
+        client: ClientRegistration,
+        grant: sso::TokenGrant,
+    ) -> Self {
+        let now_ms = now_ms();
+        TokenRecord {
+            start_url: session.start_url.clone(),
+            region: session.region.clone(),
+            access_token: grant.access_token,
+            expires_at: now_ms / 1000 + grant.expires_in,
+            refresh_token: grant.refresh_token,
+            issued_at_ms: now_ms,
+            client,
+        }
+    }
+
+    pub fn valid_for(&self, secs: i64) -> bool {
+        self.expires_at > sso::now() + secs
+    }
+
+    pub fn refreshable(&self) -> bool {
+        self.refresh_token.is_some() && self.client.expires_at > sso::now()
+    }
+
+    /// Tokens are bound to the start URL and region they were issued for: editing the session's URL makes
+    /// the stored token irrelevant rather than silently used against another directory.
+    pub fn belongs_to(&self, session: &SessionConfig) -> bool {
+        self.start_url == session.start_url && self.region == session.region
+    }
+
+    pub fn describe_expiry(&self) -> String {
+        let left = self.expires_at - sso::now();
+        if left > 0 {
+            format!(
+                "valid until {} ({} left)",
+                format_time(self.expires_at),
+                crate::output::format_duration(left)
+            )
+        } else {
+            format!("expired at {}", format_time(self.expires_at))
+        }
+    }
+}
+
+pub fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// The stored token of `session`, if any and if it belongs to it.
+pub fn load_token(
+    store: &Store,
+    session: &SessionConfig,
+) -> Result<Option<TokenRecord>, StoreError> {
+    Ok(store
+        .get_json::<TokenRecord>(&session.token_key())?
+        .filter(|t| t.belongs_to(session)))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Sso(#[from] SsoError),
+    #[error(transparent)]
+    Lock(#[from] lock::LockError),
+}
+
+/// The outcome of trying to refresh a token.
+pub enum Refresh {
+    Refreshed(TokenRecord),
+    /// Identity Center no longer accepts the refresh token or the client: a new login is needed.
+    Rejected(SsoError),
+}
+
+/// Exchanges the refresh token for a new access token and stores it.
+pub async fn refresh(
+    store: &Store,
+    session: &SessionConfig,
+    record: &TokenRecord,
+) -> Result<Refresh, TokenError> {
+    let Some(refresh_token) = record.refresh_token.as_ref() else {
+        return Ok(Refresh::Rejected(SsoError::InvalidGrant));
+    };
+    let oidc = Oidc::new(&session.region, &session.endpoints());
+    match oidc
+        .create_token(&record.client, Grant::RefreshToken(refresh_token))
+        .await
+    {
+        Ok(grant) => {
+            let mut fresh = TokenRecord::from_grant(session, record.client.clone(), grant);
+            if fresh.refresh_token.is_none() {
+                // A response without a new refresh token keeps the old one (protocol).
+                fresh.refresh_token = record.refresh_token.clone();
+            }
+            store.set_json(&session.token_key(), &fresh)?;
+            tracing::debug!(session = %session.name, "token refreshed");
+            Ok(Refresh::Refreshed(fresh))
+        }
+        Err(e @ (SsoError::InvalidGrant | SsoError::InvalidClient | SsoError::Unauthorized)) => {
+            // The refresh token is dead: forget it so no later call tries it again.
+            let mut dead = record.clone();
+            dead.refresh_token = None;
+            store.set_json(&session.token_key(), &dead)?;
+            Ok(Refresh::Rejected(e))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A token good for at least `min_validity` seconds, refreshed first when it is inside the refresh window.
+/// Never starts an interactive login: when none can be had, fails with [`SessionError::LoginRequired`].
+pub async fn ensure_token(
+    store: &Store,
+    session: &SessionConfig,
+    min_validity: i64,
+) -> Result<TokenRecord, TokenError> {
+    let login_required = |reason: String| SessionError::LoginRequired {
+        session: session.name.clone(),
+        reason,
+    };
+    let current = load_token(store, session)?;
+    match &current {
+        None => return Err(login_required("no token in the credential store".into()).into()),
+        Some(t) if t.valid_for(REFRESH_WINDOW) => return Ok(t.clone()),
+        Some(t) if !t.refreshable() => {
+            if t.valid_for(min_validity) {
+                return Ok(t.clone());
+            }
+            return Err(login_required(format!("the token {}", t.describe_expiry())).into());
+        }
+        Some(_) => {}
+    }
+    let _lock = lock::acquire(&format!("session-{}", session.name), || {
+        tracing::debug!("waiting for another awsso process refreshing this session")
+    })
+    .await?;
+    // Whoever held the lock may have refreshed already.
+    let Some(current) = load_token(store, session)? else {
+        return Err(login_required("no token in the credential store".into()).into());
+    };
+    if current.valid_for(REFRESH_WINDOW) {
+        return Ok(current);
+    }
+    match refresh(store, session, &current).await {
+        Ok(Refresh::Refreshed(fresh)) => Ok(fresh),
+        Ok(Refresh::Rejected(e)) => {
+            if current.valid_for(min_validity) {
+                tracing::warn!(session = %session.name, "refresh rejected ({e}); using the current token until it expires");
+                Ok(current)
+            } else {
+                Err(login_required(format!(
+                    "the token expired and the refresh was rejected ({e})"
+                ))
+                .into())
+            }
+        }
+        Err(e) if current.valid_for(min_validity) => {
+            tracing::warn!(session = %session.name, "refresh failed ({e}); using the current token");
+            Ok(current)
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,399 @@
+//! The AWS IAM Identity Center client: SSO OIDC (client registration, device and PKCE grants, refresh) and the
+//! SSO portal (Logout, and the listing and credential calls), over the AWS SDK's generated clients.
+//!
+//! Everything that crosses the network goes through here, and every error that comes back is turned into
+//! an [`SsoError`] whose message carries no secret and no raw control characters from the server.
+pub mod endpoints;
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use aws_sdk_ssooidc::error::ProvideErrorMetadata;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use serde::{Deserialize, Serialize};
+
+pub use endpoints::Endpoints;
+
+use crate::output::sanitize;
+use crate::secret::Secret;
+
+pub const GRANT_DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
+pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
+/// The redirect URI registered for PKCE; the port is chosen per login and added at authorization time.
+pub const PKCE_REDIRECT_URI: &str = "http://127.0.0.1/oauth/callback";
+const CLIENT_NAME: &str = "awsso";
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// The two login flows; registrations are kept per flow because their grant types differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Flow {
+    /// OAuth device authorization: a code to confirm in any browser, on any machine (works over SSH).
+    Device,
+    /// Authorization code with PKCE: a browser on this machine returns to a loopback listener.
+    Pkce,
+}
+
+impl Flow {
+    pub fn name(self) -> &'static str {
+        match self {
+            Flow::Device => "device",
+            Flow::Pkce => "pkce",
+        }
+    }
+}
+
+/// An OIDC client registration (valid ~90 days; reused until it expires).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ClientRegistration {
+    pub client_id: String,
+    pub client_secret: Secret<String>,
+    /// Unix seconds.
+    pub expires_at: i64,
+    pub flow: Flow,
+    pub scopes: Vec<String>,
+    /// The start URL and region it was registered for: a registration is reused only for the same ones.
+    pub start_url: String,
+    pub region: String,
+}
+
+impl ClientRegistration {
+    /// Usable for a login that may take a while: not expiring within the next hour.
+    pub fn usable(&self, start_url: &str, region: &str, scopes: &[String]) -> bool {
+        self.start_url == start_url
+            && self.region == region
+            && self.scopes == scopes
+            && self.expires_at > now() + 3600
+    }
+}
+
+#[derive(Debug)]
+pub struct DeviceAuthorization {
+    pub device_code: Secret<String>,
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: Option<String>,
+    pub expires_in: i64,
+    pub interval: i64,
+}
+
+/// What CreateToken granted.
+#[derive(Debug)]
+pub struct TokenGrant {
+    pub access_token: Secret<String>,
+    pub expires_in: i64,
+    pub refresh_token: Option<Secret<String>>,
+}
+
+pub enum Grant<'a> {
+    DeviceCode(&'a Secret<String>),
+    RefreshToken(&'a Secret<String>),
+    AuthorizationCode {
+        code: &'a Secret<String>,
+        verifier: &'a Secret<String>,
+        redirect_uri: &'a str,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SsoError {
+    #[error("authorization is still pending")]
+    Pending,
+    #[error("polling too fast")]
+    SlowDown,
+    #[error("Identity Center rejected awsso's client registration (invalid_client)")]
+    InvalidClient,
+    #[error("Identity Center rejected the refresh token or authorization code (invalid_grant)")]
+    InvalidGrant,
+    #[error("the sign-in request was denied")]
+    AccessDenied,
+    #[error("the sign-in code expired before it was approved")]
+    DeviceCodeExpired,
+    #[error("the SSO access token was rejected: it expired or was revoked")]
+    Unauthorized,
+    #[error("Identity Center throttled {op} (TooManyRequestsException)")]
+    Throttled { op: &'static str },
+    #[error("could not reach Identity Center at {endpoint} for {op}: {detail}")]
+    Network {
+        op: &'static str,
+        endpoint: String,
+        detail: String,
+    },
+    #[error("{op} failed: {code}: {message}")]
+    Service {
+        op: &'static str,
+        code: String,
+        message: String,
+    },
+}
+
+impl SsoError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            SsoError::Network { .. } => Some(
+                "check your network and the session's sso_region; AWS_ENDPOINT_URL_SSO_OIDC / \
+                 AWS_ENDPOINT_URL_SSO override the endpoints"
+                    .into(),
+            ),
+            SsoError::Throttled { .. } => Some("wait a little and try again".into()),
+            _ => None,
+        }
+    }
+}
+
+fn http_client() -> SharedHttpClient {
+    static CLIENT: OnceLock<SharedHttpClient> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+                .build_https()
+        })
+        .clone()
+}
+
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .operation_attempt_timeout(Duration::from_secs(30))
+        .build()
+}
+
+/// Maps an SDK error to an [`SsoError`], by the error code the service sent.
+fn map_err<E, R>(op: &'static str, endpoint: &str, err: SdkError<E, R>) -> SsoError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    match &err {
+        SdkError::ServiceError(se) => {
+            let e = se.err();
+            let code = e.code().unwrap_or("UnknownError");
+            match code {
+                "AuthorizationPendingException" => SsoError::Pending,
+                "SlowDownException" => SsoError::SlowDown,
+                "ExpiredTokenException" => SsoError::DeviceCodeExpired,
+                "AccessDeniedException" => SsoError::AccessDenied,
+                "InvalidClientException" => SsoError::InvalidClient,
+                "InvalidGrantException" => SsoError::InvalidGrant,
+                "UnauthorizedException" => SsoError::Unauthorized,
+                "TooManyRequestsException" => SsoError::Throttled { op },
+                _ => SsoError::Service {
+                    op,
+                    code: sanitize(code, 80),
+                    message: sanitize(e.message().unwrap_or("no message"), 300),
+                },
+            }
+        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => SsoError::Network {
+            op,
+            endpoint: endpoint.to_string(),
+            detail: sanitize(&DisplayErrorContext(&err).to_string(), 400),
+        },
+        _ => SsoError::Service {
+            op,
+            code: "InvalidResponse".into(),
+            message: sanitize(&DisplayErrorContext(&err).to_string(), 400),
+        },
+    }
+}
+
+fn missing(op: &'static str, field: &str) -> SsoError {
+    SsoError::Service {
+        op,
+        code: "InvalidResponse".into(),
+        message: format!("the response has no {field}"),
+    }
+}
+
+/// The SSO OIDC API.
+pub struct Oidc {
+    client: aws_sdk_ssooidc::Client,
+    endpoint: String,
+}
+
+impl Oidc {
+    pub fn new(region: &str, endpoints: &Endpoints) -> Oidc {
+        let mut conf = aws_sdk_ssooidc::Config::builder()
+            .behavior_version(aws_sdk_ssooidc::config::BehaviorVersion::latest())
+            .region(aws_sdk_ssooidc::config::Region::new(region.to_string()))
+            .http_client(http_client())
+            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            .timeout_config(timeouts());
+        if endpoints.oidc_overridden {
+            conf = conf.endpoint_url(&endpoints.oidc);
+        }
+        Oidc {
+            client: aws_sdk_ssooidc::Client::from_conf(conf.build()),
+            endpoint: endpoints.oidc.clone(),
+        }
+    }
+
+    /// The browser page that starts a PKCE authorization.
+    pub fn authorize_url(&self) -> String {
+        format!("{}/authorize", self.endpoint)
+    }
+
+    pub async fn register(
+        &self,
+        flow: Flow,
+        start_url: &str,
+        region: &str,
+        scopes: &[String],
+    ) -> Result<ClientRegistration, SsoError> {
+        const OP: &str = "RegisterClient";
+        let mut req = self
+            .client
+            .register_client()
+            .client_name(CLIENT_NAME)
+            .client_type("public")
+            .set_scopes((!scopes.is_empty()).then(|| scopes.to_vec()));
+        req = match flow {
+            Flow::Device => req
+                .grant_types(GRANT_DEVICE_CODE)
+                .grant_types(GRANT_REFRESH_TOKEN),
+            Flow::Pkce => req
+                .grant_types(GRANT_AUTHORIZATION_CODE)
+                .grant_types(GRANT_REFRESH_TOKEN)
+                .redirect_uris(PKCE_REDIRECT_URI)
+                .issuer_url(start_url),
+        };
+        let out = req
+            .send()
+            .await
+            .map_err(|e| map_err(OP, &self.endpoint, e))?;
+        Ok(ClientRegistration {
+            client_id: out
+                .client_id()
+                .ok_or_else(|| missing(OP, "clientId"))?
+                .into(),
+            client_secret: Secret::new(
+                out.client_secret()
+                    .ok_or_else(|| missing(OP, "clientSecret"))?
+                    .into(),
+            ),
+            expires_at: out.client_secret_expires_at(),
+            flow,
+            scopes: scopes.to_vec(),
+            start_url: start_url.into(),
+            region: region.into(),
+        })
+    }
+
+    pub async fn start_device_authorization(
+        &self,
+        reg: &ClientRegistration,
+        start_url: &str,
+    ) -> Result<DeviceAuthorization, SsoError> {
+        const OP: &str = "StartDeviceAuthorization";
+        let out = self
+            .client
+            .start_device_authorization()
+            .client_id(&reg.client_id)
+            .client_secret(reg.client_secret.expose())
+            .start_url(start_url)
+            .send()
+            .await
+            .map_err(|e| map_err(OP, &self.endpoint, e))?;
+        Ok(DeviceAuthorization {
+            device_code: Secret::new(
+                out.device_code()
+                    .ok_or_else(|| missing(OP, "deviceCode"))?
+                    .into(),
+            ),
+            user_code: sanitize(out.user_code().ok_or_else(|| missing(OP, "userCode"))?, 64),
+            verification_uri: out
+                .verification_uri()
+                .ok_or_else(|| missing(OP, "verificationUri"))?
+                .into(),
+            verification_uri_complete: out.verification_uri_complete().map(str::to_string),
+            expires_in: i64::from(out.expires_in()),
+            interval: i64::from(out.interval()),
+        })
+    }
+
+    pub async fn create_token(
+        &self,
+        reg: &ClientRegistration,
+        grant: Grant<'_>,
+    ) -> Result<TokenGrant, SsoError> {
+        const OP: &str = "CreateToken";
+        let req = self
+            .client
+            .create_token()
+            .client_id(&reg.client_id)
+            .client_secret(reg.client_secret.expose());
+        let req = match grant {
+            Grant::DeviceCode(code) => req.grant_type(GRANT_DEVICE_CODE).device_code(code.expose()),
+            Grant::RefreshToken(token) => req
+                .grant_type(GRANT_REFRESH_TOKEN)
+                .refresh_token(token.expose()),
+            Grant::AuthorizationCode {
+                code,
+                verifier,
+                redirect_uri,
+            } => req
+                .grant_type(GRANT_AUTHORIZATION_CODE)
+                .code(code.expose())
+                .code_verifier(verifier.expose())
+                .redirect_uri(redirect_uri),
+        };
+        let out = req
+            .send()
+            .await
+            .map_err(|e| map_err(OP, &self.endpoint, e))?;
+        Ok(TokenGrant {
+            access_token: Secret::new(
+                out.access_token()
+                    .ok_or_else(|| missing(OP, "accessToken"))?
+                    .into(),
+            ),
+            expires_in: i64::from(out.expires_in()),
+            refresh_token: out.refresh_token().map(|t| Secret::new(t.to_string())),
+        })
+    }
+}
+
+/// The SSO portal API (bearer-token authenticated).
+pub struct Portal {
+    client: aws_sdk_sso::Client,
+    endpoint: String,
+}
+
+impl Portal {
+    pub fn new(region: &str, endpoints: &Endpoints) -> Portal {
+        let mut conf = aws_sdk_sso::Config::builder()
+            .behavior_version(aws_sdk_sso::config::BehaviorVersion::latest())
+            .region(aws_sdk_sso::config::Region::new(region.to_string()))
+            .http_client(http_client())
+            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            .timeout_config(timeouts());
+        if endpoints.portal_overridden {
+            conf = conf.endpoint_url(&endpoints.portal);
+        }
+        Portal {
+            client: aws_sdk_sso::Client::from_conf(conf.build()),
+            endpoint: endpoints.portal.clone(),
+        }
+    }
+
+    pub async fn logout(&self, access_token: &Secret<String>) -> Result<(), SsoError> {
+        self.client
+            .logout()
+            .access_token(access_token.expose())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| map_err("Logout", &self.endpoint, e))
+    }
+}
