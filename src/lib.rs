@@ -9,6 +9,7 @@ pub mod browser;
 pub mod cli;
 pub mod cmd;
 pub mod error;
+pub mod listing;
 pub mod lock;
 pub mod login;
 pub mod output;

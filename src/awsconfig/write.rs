@@ -1,0 +1,501 @@
+//! Writing the config: the cross-process lock, read-modify-write ([`update`]) and atomic replacement
+//! ([`write_atomic`]).
+//!
+//! A symlinked config is followed (the final target is replaced, the link stays). The lock file is
+//! `.<file name>.awsso.lock` in the target's directory; it is left in place after use, because
+//! deleting a lock file lets a third process lock a fresh inode while a second still waits on the
+//! old one. The OS drops the lock (flock/LockFileEx via fs4) when its holder exits, even on a crash.
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use fs4::fs_std::FileExt;
+
+use super::error::ConfigError;
+use super::parse::ConfigFile;
+
+/// How long a writer waits for another awsso process to finish its edit before giving up.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Read-modify-write under the lock.
+///
+/// Takes the lock, (re-)reads the file, hands it to `edit`, which returns the new text (None, or
+/// the unchanged text, means nothing to do: nothing is written), checks the new text still parses,
+/// and replaces the file atomically. A file that does not parse is never passed to `edit` nor
+/// rewritten. Returns whether the file changed. Creates the config's directory (0700) if missing.
+pub fn update<E: From<ConfigError>>(
+    path: &Path,
+    edit: impl FnOnce(&ConfigFile) -> Result<Option<String>, E>,
+) -> Result<bool, E> {
+    update_with(path, edit, &mut |_| Ok(()))
+}
+
+fn update_with<E: From<ConfigError>>(
+    path: &Path,
+    edit: impl FnOnce(&ConfigFile) -> Result<Option<String>, E>,
+    before_rename: &mut dyn FnMut(&Path) -> io::Result<()>,
+) -> Result<bool, E> {
+    let target = resolve_symlinks(path)?;
+    ensure_dir(parent(&target))?;
+    let _lock = lock_beside(&target)?;
+    let current = ConfigFile::load(path)?;
+    let Some(new_text) = edit(&current)? else {
+        return Ok(false);
+    };
+    if new_text == current.text {
+        return Ok(false);
+    }
+    // The edit's output, not the user's file, is at fault here: say so rather than blame a line
+    // that only exists in memory.
+    let checked = ConfigFile::parse(path, new_text).map_err(|e| match e {
+        ConfigError::Parse { line, message, .. } => ConfigError::InvalidBody { line, message },
+        other => other,
+    })?;
+    replace(&target, &checked.text, before_rename)?;
+    tracing::debug!(path = %path.display(), "updated the AWS config file");
+    Ok(true)
+}
+
+/// Replaces the file at `path` (following symlinks) with `contents`, atomically.
+///
+/// A temp file in the target's directory is written and fsynced, takes the old file's permissions
+/// (0600 for a new file), is renamed over the target, then the directory is fsynced. On any
+/// failure the old file is left as it was. Does not lock: use [`update`] for read-modify-write.
+pub fn write_atomic(path: &Path, contents: &str) -> Result<(), ConfigError> {
+    write_atomic_with(path, contents, &mut |_| Ok(()))
+}
+
+fn write_atomic_with(
+    path: &Path,
+    contents: &str,
+    before_rename: &mut dyn FnMut(&Path) -> io::Result<()>,
+) -> Result<(), ConfigError> {
+    let target = resolve_symlinks(path)?;
+    ensure_dir(parent(&target))?;
+    replace(&target, contents, before_rename)
+}
+
+/// `target` is already symlink-free and its directory exists.
+fn replace(
+    target: &Path,
+    contents: &str,
+    before_rename: &mut dyn FnMut(&Path) -> io::Result<()>,
+) -> Result<(), ConfigError> {
+    let dir = parent(target);
+    let old = match fs::metadata(target) {
+        Ok(m) => Some(m),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(ConfigError::io(target, e)),
+    };
+    let name = file_name(target);
+    // tempfile creates it 0600 with O_EXCL under a random name; dropped (deleted) on any error.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.awsso-"))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| ConfigError::io(dir, e))?;
+    let tmp_err = |e: io::Error| ConfigError::io(target, e);
+    if let Some(old) = &old {
+        keep_owner(tmp.as_file(), old);
+        tmp.as_file()
+            .set_permissions(old.permissions())
+            .map_err(tmp_err)?;
+    }
+    tmp.write_all(contents.as_bytes()).map_err(tmp_err)?;
+    tmp.as_file().sync_all().map_err(tmp_err)?;
+    before_rename(tmp.path()).map_err(tmp_err)?;
+    tmp.persist(target).map_err(|e| tmp_err(e.error))?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Keeps a file edited through `sudo` owned by its user; best effort, as only root may chown.
+#[cfg(unix)]
+fn keep_owner(tmp: &File, old: &fs::Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(new) = tmp.metadata() else { return };
+    if (new.uid(), new.gid()) != (old.uid(), old.gid())
+        && let Err(e) = std::os::unix::fs::fchown(tmp, Some(old.uid()), Some(old.gid()))
+    {
+        tracing::debug!("cannot keep the config's owner/group: {e}");
+    }
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_tmp: &File, _old: &fs::Metadata) {}
+
+/// Makes the rename durable. Some file systems refuse to fsync a directory; the rename has
+/// happened either way, so that is not an error.
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
+        tracing::debug!("cannot fsync {}: {e}", dir.display());
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+/// Follows `path` through any chain of symlinks to the file that should be replaced (which may not
+/// exist yet, e.g. a dangling link to a file to be created).
+fn resolve_symlinks(path: &Path) -> Result<PathBuf, ConfigError> {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&current) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let next = fs::read_link(&current).map_err(|e| ConfigError::io(&current, e))?;
+                current = parent(&current).join(next);
+            }
+            Ok(_) => return Ok(current),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(current),
+            Err(e) => return Err(ConfigError::io(&current, e)),
+        }
+    }
+    Err(ConfigError::io(
+        path,
+        io::Error::other("too many levels of symbolic links"),
+    ))
+}
+
+/// Holds the exclusive lock until dropped.
+struct ConfigLock {
+    _file: File,
+}
+
+fn lock_beside(target: &Path) -> Result<ConfigLock, ConfigError> {
+    let path = parent(target).join(format!(".{}.awsso.lock", file_name(target)));
+    let err = |source| ConfigError::Lock {
+        path: path.clone(),
+        source,
+    };
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).read(true).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&path).map_err(err)?;
+    // Polling instead of a blocking lock, so a wedged process yields an error, not a hang.
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match FileExt::try_lock_exclusive(&file) {
+            Ok(true) => return Ok(ConfigLock { _file: file }),
+            Ok(false) if started.elapsed() < LOCK_TIMEOUT => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            Ok(false) => {
+                return Err(err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "still held by another process after {}s",
+                        LOCK_TIMEOUT.as_secs()
+                    ),
+                )));
+            }
+            Err(e) => return Err(err(e)),
+        }
+    }
+}
+
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "config".to_owned())
+}
+
+/// Creates `dir` private (0700) if missing; an existing directory is left as it is.
+fn ensure_dir(dir: &Path) -> Result<(), ConfigError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|e| ConfigError::io(dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::awsconfig::splice_block;
+    #[cfg(unix)]
+    use std::os::unix::fs::PermissionsExt;
+
+    #[cfg(unix)]
+    fn mode(p: &Path) -> u32 {
+        fs::metadata(p).unwrap().permissions().mode() & 0o7777
+    }
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect()
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn new_file_is_0600_in_a_new_0700_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("aws").join("config");
+        write_atomic(&p, "[default]\n").unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "[default]\n");
+        assert_eq!(mode(&p), 0o600);
+        assert_eq!(mode(p.parent().unwrap()), 0o700);
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn existing_mode_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        fs::write(&p, "old").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&p, "new").unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "new");
+        assert_eq!(mode(&p), 0o640);
+        assert!(leftovers(dir.path()).is_empty());
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn symlink_is_followed_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let real_dir = dir.path().join("dotfiles");
+        fs::create_dir(&real_dir).unwrap();
+        let real = real_dir.join("aws-config");
+        fs::write(&real, "[default]\n").unwrap();
+        let link_dir = dir.path().join("home/.aws");
+        fs::create_dir_all(&link_dir).unwrap();
+        let link = link_dir.join("config");
+        std::os::unix::fs::symlink("../../dotfiles/aws-config", &link).unwrap();
+        let changed = update(&link, |cfg| {
+            splice_block(&cfg.text, "session corp", Some("[sso-session corp]\n")).map(Some)
+        })
+        .unwrap();
+        assert!(changed);
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        let text = fs::read_to_string(&real).unwrap();
+        assert!(text.starts_with("[default]\n\n# BEGIN awsso managed block session corp"));
+        // The lock and temp files live beside the target, not the link.
+        assert!(real_dir.join(".aws-config.awsso.lock").exists());
+        assert_eq!(fs::read_dir(&link_dir).unwrap().count(), 1);
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn dangling_symlink_creates_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("config");
+        std::os::unix::fs::symlink("real/config", &link).unwrap();
+        write_atomic(&link, "[default]\n").unwrap();
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("real/config")).unwrap(),
+            "[default]\n"
+        );
+    }
+
+    #[test]
+    fn failure_before_rename_leaves_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        fs::write(&p, "[default]\nregion = x\n").unwrap();
+        let mut saw_temp = false;
+        let err = write_atomic_with(&p, "[default]\nregion = y\n", &mut |tmp| {
+            assert_eq!(fs::read_to_string(tmp).unwrap(), "[default]\nregion = y\n");
+            saw_temp = true;
+            Err(io::Error::other("simulated crash"))
+        })
+        .unwrap_err();
+        assert!(saw_temp);
+        assert!(matches!(err, ConfigError::Io { .. }));
+        assert_eq!(fs::read_to_string(&p).unwrap(), "[default]\nregion = x\n");
+        assert!(leftovers(dir.path()).is_empty());
+
+        let err = update_with(
+            &p,
+            |cfg| Ok::<_, ConfigError>(Some(format!("{}# more\n", cfg.text))),
+            &mut |_| Err(io::Error::other("simulated crash")),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("simulated crash"));
+        assert_eq!(fs::read_to_string(&p).unwrap(), "[default]\nregion = x\n");
+    }
+
+    #[test]
+    fn update_refuses_a_malformed_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        let original = b"[default]\r\nregion = x\r\n\r\n[profile broken\r\nk = v";
+        fs::write(&p, original).unwrap();
+        let err = update(&p, |_| -> Result<_, ConfigError> {
+            panic!("edit must not run on an unparsable config")
+        })
+        .unwrap_err();
+        match &err {
+            ConfigError::Parse { line, path, .. } => {
+                assert_eq!(*line, 4);
+                assert_eq!(path, &p);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(fs::read(&p).unwrap(), original);
+    }
+
+    #[test]
+    fn update_refuses_to_write_unparsable_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        fs::write(&p, "[default]\n").unwrap();
+        let err = update(&p, |cfg| {
+            Ok::<_, ConfigError>(Some(format!("{}[oops\n", cfg.text)))
+        })
+        .unwrap_err();
+        assert!(
+            matches!(err, ConfigError::InvalidBody { line: 2, .. }),
+            "{err:?}"
+        );
+        assert_eq!(fs::read_to_string(&p).unwrap(), "[default]\n");
+    }
+
+    #[test]
+    fn update_without_change_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        assert!(!update(&p, |_| Ok::<_, ConfigError>(None)).unwrap());
+        assert!(!p.exists());
+        fs::write(&p, "[default]\n").unwrap();
+        let before = fs::metadata(&p).unwrap().modified().unwrap();
+        assert!(!update(&p, |cfg| Ok::<_, ConfigError>(Some(cfg.text.clone()))).unwrap());
+        assert_eq!(fs::metadata(&p).unwrap().modified().unwrap(), before);
+    }
+
+    #[test]
+    fn update_passes_edit_errors_through() {
+        #[derive(Debug)]
+        enum MyError {
+            Config,
+            Mine,
+        }
+        impl From<ConfigError> for MyError {
+            fn from(_: ConfigError) -> Self {
+                MyError::Config
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        fs::write(&p, "[default]\n").unwrap();
+        assert!(matches!(
+            update(&p, |_| Err(MyError::Mine)),
+            Err(MyError::Mine)
+        ));
+        assert!(matches!(
+            update(&p, |_| Ok(Some("junk\n".to_owned()))),
+            Err(MyError::Config)
+        ));
+    }
+
+    #[test]
+    fn concurrent_updates_all_land() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        fs::write(&p, "# mine\n[default]\nregion = x").unwrap();
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let p = p.clone();
+                std::thread::spawn(move || {
+                    update(&p, |cfg| {
+                        let id = format!("session s{i}");
+                        let body = format!("[sso-session s{i}]\nsso_region = us-east-1\n");
+                        let new = cfg.splice_block(&id, Some(&body))?;
+                        // Widen the read-modify-write window so an unlocked race would lose blocks.
+                        std::thread::sleep(Duration::from_millis(20));
+                        Ok::<_, ConfigError>(Some(new))
+                    })
+                    .unwrap()
+                })
+            })
+            .collect();
+        for t in threads {
+            assert!(t.join().unwrap());
+        }
+        let cfg = ConfigFile::load(&p).unwrap();
+        let mut ids: Vec<_> = cfg.managed_blocks().into_iter().map(|b| b.id).collect();
+        ids.sort();
+        assert_eq!(
+            ids,
+            (0..8).map(|i| format!("session s{i}")).collect::<Vec<_>>()
+        );
+        assert!(cfg.text.starts_with("# mine\n[default]\nregion = x\n\n"));
+        assert_eq!(cfg.sso_sessions().count(), 8);
+        assert!(leftovers(dir.path()).is_empty());
+    }
+
+    /// Runs as a writer only when re-executed by `concurrent_processes_all_land`.
+    #[test]
+    fn child_writer() {
+        let (Some(path), Some(n)) = (
+            std::env::var_os("AWSSO_TEST_CHILD_CONFIG"),
+            std::env::var("AWSSO_TEST_CHILD_N").ok(),
+        ) else {
+            return;
+        };
+        update(Path::new(&path), |cfg| {
+            let new = cfg.splice_block(
+                &format!("session p{n}"),
+                Some(&format!("[sso-session p{n}]\n")),
+            )?;
+            std::thread::sleep(Duration::from_millis(20));
+            Ok::<_, ConfigError>(Some(new))
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn concurrent_processes_all_land() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        fs::write(&p, "[default]\n").unwrap();
+        let exe = std::env::current_exe().unwrap();
+        let children: Vec<_> = (0..4)
+            .map(|n| {
+                std::process::Command::new(&exe)
+                    .args([
+                        "--exact",
+                        "awsconfig::write::tests::child_writer",
+                        "--test-threads=1",
+                    ])
+                    .env("AWSSO_TEST_CHILD_CONFIG", &p)
+                    .env("AWSSO_TEST_CHILD_N", n.to_string())
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut c in children {
+            assert!(c.wait().unwrap().success());
+        }
+        let cfg = ConfigFile::load(&p).unwrap();
+        assert_eq!(cfg.managed_blocks().len(), 4, "{}", cfg.text);
+    }
+}
