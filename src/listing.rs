@@ -25,3 +25,429 @@ pub struct Listing {
     /// Sorted by account id.
     pub accounts: Vec<Account>,
 }
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::paths;
+use crate::secret::Secret;
+use crate::session::SessionConfig;
+use crate::sso::{Portal, SsoError};
+
+/// How listings are fetched.
+#[derive(Clone, Debug)]
+pub struct EnumOptions {
+    /// Portal calls in flight at once.
+    pub concurrency: usize,
+    /// Attempts per call that was answered 429 before giving up.
+    pub max_throttled_attempts: u32,
+    /// Attempts per call that met a 5xx or a network error.
+    pub max_error_attempts: u32,
+}
+
+impl Default for EnumOptions {
+    fn default() -> Self {
+        EnumOptions {
+            concurrency: 16,
+            max_throttled_attempts: 15,
+            max_error_attempts: 4,
+        }
+    }
+}
+
+impl EnumOptions {
+    /// Defaults, with `AWSSO_CONCURRENCY` overriding the number of calls in flight.
+    pub fn from_env() -> Self {
+        let mut o = EnumOptions::default();
+        if let Some(n) = std::env::var("AWSSO_CONCURRENCY")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| (1..=256).contains(n))
+        {
+            o.concurrency = n;
+        }
+        o
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error(
+        "listing the accounts of session {session} failed at {what}; {done} of {known} accounts had been listed, \
+         so nothing was saved"
+    )]
+    Incomplete {
+        session: String,
+        what: String,
+        done: usize,
+        known: usize,
+        #[source]
+        source: SsoError,
+    },
+    #[error("ListAccounts returned the same page token twice; the listing of session {session} would never end")]
+    PaginationLoop { session: String },
+}
+
+impl SsoError {
+    /// Worth another try after a pause: the network, or a server-side failure.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SsoError::Network { .. } => true,
+            SsoError::Service { code, .. } => matches!(
+                code.as_str(),
+                "InternalServerException"
+                    | "InternalServerError"
+                    | "InternalFailure"
+                    | "ServiceUnavailableException"
+                    | "ServiceUnavailable"
+                    | "InvalidResponse"
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// Adaptive pacing shared by every call of one enumeration: unlimited until the portal answers 429, then a
+/// rate that starts just under the throughput observed at that moment, grows additively with each success
+/// and shrinks multiplicatively (at most once per second) with each throttle — AIMD, as TCP does.
+struct Pacer {
+    state: Mutex<PacerState>,
+}
+
+struct PacerState {
+    rate: Option<f64>,
+    next_slot: Instant,
+    last_cut: Option<Instant>,
+    recent: VecDeque<Instant>,
+}
+
+const WINDOW: Duration = Duration::from_secs(1);
+
+impl Pacer {
+    fn new() -> Pacer {
+        Pacer {
+            state: Mutex::new(PacerState {
+                rate: None,
+                next_slot: Instant::now(),
+                last_cut: None,
+                recent: VecDeque::new(),
+            }),
+        }
+    }
+
+    /// The instant the caller may send its call.
+    fn reserve(&self) -> Instant {
+        let mut s = self.state.lock().expect("pacer lock");
+        let now = Instant::now();
+        match s.rate {
+            None => now,
+            Some(rate) => {
+                let slot = s.next_slot.max(now);
+                s.next_slot = slot + Duration::from_secs_f64(1.0 / rate);
+                slot
+            }
+        }
+    }
+
+    fn success(&self) {
+        let mut s = self.state.lock().expect("pacer lock");
+        let now = Instant::now();
+        s.recent.push_back(now);
+        while s.recent.front().is_some_and(|t| now.duration_since(*t) > WINDOW) {
+            s.recent.pop_front();
+        }
+        if let Some(rate) = s.rate {
+            s.rate = Some(rate + 0.05);
+        }
+    }
+
+    fn throttled(&self) {
+        let mut s = self.state.lock().expect("pacer lock");
+        let now = Instant::now();
+        if s.last_cut.is_some_and(|t| now.duration_since(t) < WINDOW) {
+            return;
+        }
+        let observed = s
+            .recent
+            .iter()
+            .filter(|t| now.duration_since(**t) <= WINDOW)
+            .count() as f64;
+        let rate = match s.rate {
+            None => (observed * 0.9).max(1.0),
+            Some(rate) => (rate * 0.7).max(0.5),
+        };
+        tracing::debug!(rate, "throttled: pacing portal calls");
+        s.rate = Some(rate);
+        s.last_cut = Some(now);
+        s.next_slot = now + Duration::from_secs_f64(1.0 / rate);
+    }
+}
+
+fn jitter(max_ms: u64) -> Duration {
+    let mut b = [0u8; 2];
+    let _ = getrandom::fill(&mut b);
+    Duration::from_millis(u64::from(u16::from_le_bytes(b)) % max_ms.max(1))
+}
+
+/// Runs one portal call under the pacer, retrying throttles and transient failures a bounded number of times.
+async fn paced<T, F, Fut>(pacer: &Pacer, opts: &EnumOptions, mut call: F) -> Result<T, SsoError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SsoError>>,
+{
+    let (mut throttled, mut failed) = (0u32, 0u32);
+    loop {
+        tokio::time::sleep_until(pacer.reserve().into()).await;
+        match call().await {
+            Ok(v) => {
+                pacer.success();
+                return Ok(v);
+            }
+            Err(e @ SsoError::Throttled { .. }) => {
+                throttled += 1;
+                if throttled >= opts.max_throttled_attempts {
+                    return Err(e);
+                }
+                pacer.throttled();
+                tokio::time::sleep(jitter(100)).await;
+            }
+            Err(e) if e.is_transient() => {
+                failed += 1;
+                if failed >= opts.max_error_attempts {
+                    return Err(e);
+                }
+                let backoff = Duration::from_millis(100 * 2u64.pow(failed)) + jitter(100);
+                tracing::debug!(error = %e, ?backoff, "transient failure, retrying");
+                tokio::time::sleep(backoff).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Lists every account and role of a session: ListAccounts pages, then ListAccountRoles per account, with at
+/// most `opts.concurrency` calls in flight. Role listing of the first page starts while later pages are still
+/// being fetched. Either every account is listed or the whole enumeration fails.
+pub async fn enumerate(
+    portal: Arc<Portal>,
+    token: Secret<String>,
+    session: &SessionConfig,
+    opts: &EnumOptions,
+    progress: Option<&ProgressBar>,
+) -> Result<Listing, ListError> {
+    let pacer = Arc::new(Pacer::new());
+    let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let token = Arc::new(token);
+    let mut tasks: JoinSet<Result<Account, (String, SsoError)>> = JoinSet::new();
+    let mut accounts: BTreeMap<String, Account> = BTreeMap::new();
+    let mut known = 0usize;
+    let incomplete = |what: String, done: usize, known: usize, source: SsoError| ListError::Incomplete {
+        session: session.name.clone(),
+        what,
+        done,
+        known,
+        source,
+    };
+    let finish = |accounts: &mut BTreeMap<String, Account>, result: Account| {
+        match accounts.get_mut(&result.id) {
+            // An account listed twice (pages overlapping) keeps the union of its roles.
+            Some(existing) => {
+                existing.roles.extend(result.roles);
+                existing.roles.sort();
+                existing.roles.dedup();
+            }
+            None => {
+                accounts.insert(result.id.clone(), result);
+            }
+        }
+        if let Some(p) = progress {
+            p.inc(1);
+        }
+    };
+
+    let mut next_token: Option<String> = None;
+    let mut seen_tokens = HashSet::new();
+    loop {
+        let page = {
+            let _permit = limit.clone().acquire_owned().await.expect("semaphore open");
+            paced(&pacer, opts, || portal.list_accounts(&token, next_token.clone())).await
+        };
+        let (page, next) = match page {
+            Ok(p) => p,
+            Err(e) => {
+                tasks.abort_all();
+                return Err(incomplete("ListAccounts".into(), accounts.len(), known, e));
+            }
+        };
+        for info in page {
+            known += 1;
+            if let Some(p) = progress {
+                p.inc_length(1);
+            }
+            let permit = limit.clone().acquire_owned().await.expect("semaphore open");
+            let (portal, pacer, token, opts) = (portal.clone(), pacer.clone(), token.clone(), opts.clone());
+            tasks.spawn(async move {
+                let _permit = permit;
+                let mut roles = Vec::new();
+                let mut next: Option<String> = None;
+                let mut seen = HashSet::new();
+                loop {
+                    let (page, more) = paced(&pacer, &opts, || {
+                        portal.list_account_roles(&token, &info.id, next.clone())
+                    })
+                    .await
+                    .map_err(|e| (info.id.clone(), e))?;
+                    roles.extend(page);
+                    match more {
+                        Some(t) if !t.is_empty() && seen.insert(t.clone()) => next = Some(t),
+                        _ => break,
+                    }
+                }
+                roles.sort();
+                roles.dedup();
+                Ok(Account {
+                    id: info.id,
+                    name: info.name,
+                    email: info.email,
+                    roles,
+                })
+            });
+            // Fail fast: a dead role listing aborts everything instead of waiting for the rest.
+            while let Some(done) = tasks.try_join_next() {
+                match done {
+                    Ok(Ok(account)) => finish(&mut accounts, account),
+                    Ok(Err((id, e))) => {
+                        tasks.abort_all();
+                        return Err(incomplete(format!("ListAccountRoles for account {id}"), accounts.len(), known, e));
+                    }
+                    Err(join) => {
+                        tasks.abort_all();
+                        return Err(incomplete(
+                            "a role listing task".into(),
+                            accounts.len(),
+                            known,
+                            SsoError::Service {
+                                op: "ListAccountRoles",
+                                code: "TaskFailed".into(),
+                                message: join.to_string(),
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+        match next {
+            Some(t) if !t.is_empty() => {
+                if !seen_tokens.insert(t.clone()) {
+                    tasks.abort_all();
+                    return Err(ListError::PaginationLoop {
+                        session: session.name.clone(),
+                    });
+                }
+                next_token = Some(t);
+            }
+            _ => break,
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok(Ok(account)) => finish(&mut accounts, account),
+            Ok(Err((id, e))) => {
+                tasks.abort_all();
+                return Err(incomplete(format!("ListAccountRoles for account {id}"), accounts.len(), known, e));
+            }
+            Err(join) => {
+                tasks.abort_all();
+                return Err(incomplete(
+                    "a role listing task".into(),
+                    accounts.len(),
+                    known,
+                    SsoError::Service {
+                        op: "ListAccountRoles",
+                        code: "TaskFailed".into(),
+                        message: join.to_string(),
+                    },
+                ));
+            }
+        }
+    }
+    Ok(Listing {
+        session: session.name.clone(),
+        start_url: session.start_url.clone(),
+        region: session.region.clone(),
+        fetched_at: crate::sso::now(),
+        accounts: accounts.into_values().collect(),
+    })
+}
+
+/// A progress bar on stderr while enumerating, only when stderr is a terminal.
+pub fn progress_bar() -> Option<ProgressBar> {
+    if !crate::output::stderr_is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} listing accounts {pos}/{len} [{elapsed}] {wide_bar}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    Some(bar)
+}
+
+/// How long a cached listing is used before a new scan: `AWSSO_LISTING_TTL` seconds, default one hour.
+pub fn ttl() -> i64 {
+    std::env::var("AWSSO_LISTING_TTL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3600)
+}
+
+pub fn cache_path(session: &str) -> PathBuf {
+    paths::cache_dir()
+        .join("listings")
+        .join(format!("{}.json", paths::safe_file_stem(session)))
+}
+
+/// The cached listing of `session`, whatever its age, if it belongs to this session's directory.
+pub fn load_cached(session: &SessionConfig) -> Option<Listing> {
+    let path = cache_path(&session.name);
+    let bytes = std::fs::read(&path).ok()?;
+    match serde_json::from_slice::<Listing>(&bytes) {
+        Ok(l) if l.session == session.name && l.start_url == session.start_url => Some(l),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::debug!(path = %path.display(), "ignoring an unreadable listing cache: {e}");
+            None
+        }
+    }
+}
+
+/// Writes the listing cache atomically (private to the user; it is not secret, but it is nobody else's).
+pub fn save(listing: &Listing) -> std::io::Result<PathBuf> {
+    use std::io::Write;
+    let path = cache_path(&listing.session);
+    let dir = path.parent().expect("cache path has a parent");
+    paths::ensure_private_dir(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".listing").tempfile_in(dir)?;
+    tmp.write_all(&serde_json::to_vec(listing).map_err(std::io::Error::other)?)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(&path).map_err(|e| e.error)?;
+    Ok(path)
+}
+
+impl Listing {
+    pub fn is_fresh(&self, ttl: i64) -> bool {
+        self.fetched_at + ttl > crate::sso::now()
+    }
+
+    /// Number of account × role pairs.
+    pub fn pairs(&self) -> usize {
+        self.accounts.iter().map(|a| a.roles.len()).sum()
+    }
+}

@@ -376,3 +376,9 @@ pub async fn ensure_token(
         Err(e) => Err(e),
     }
 }
+
+/// Forgets the token of a session Identity Center no longer accepts (revoked, or its session ended), so that
+/// later calls fail fast with "log in" instead of retrying a dead token.
+pub fn evict_token(store: &Store, session: &SessionConfig) -> Result<(), StoreError> {
+    store.delete(&session.token_key()).map(|_| ())
+}

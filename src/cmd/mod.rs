@@ -5,10 +5,15 @@ pub mod status;
 
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use anyhow::Context as _;
 
 use crate::awsconfig::{self, ConfigFile};
 use crate::cli::{Cli, Command, GlobalArgs};
+use crate::listing::{self, EnumOptions, ListError, Listing};
+use crate::session::{self, SessionConfig};
+use crate::sso::{Portal, SsoError};
 use crate::store::{Store, StoreKind};
 
 /// Settings every command resolves the same way: flags, then environment, then defaults.
@@ -41,4 +46,75 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Status(args) => status::run(&ctx, args).await,
         Command::Logout(args) => logout::run(&ctx, args).await,
     }
+}
+
+/// The id of the managed block that holds a session's profiles.
+pub fn block_id(session: &str) -> String {
+    format!("session {session}")
+}
+
+/// The sessions a command applies to: the one named, else every sso-session of the config.
+pub fn sessions(config: &ConfigFile, name: Option<&str>) -> anyhow::Result<Vec<SessionConfig>> {
+    if let Some(name) = name {
+        return Ok(vec![session::resolve(config, Some(name))?]);
+    }
+    let all: Vec<SessionConfig> = session::all(config).into_iter().collect::<Result<_, _>>()?;
+    if all.is_empty() {
+        return Err(session::SessionError::NoSessions {
+            path: config.path.display().to_string(),
+        }
+        .into());
+    }
+    Ok(all)
+}
+
+/// The account listing of a session: the cache while it is fresh (unless `refresh`), else a new scan, which
+/// needs a valid token and replaces the cache only when it completed.
+pub async fn listing_for(
+    store: &Store,
+    session: &SessionConfig,
+    refresh: bool,
+) -> anyhow::Result<Listing> {
+    if !refresh
+        && let Some(cached) = listing::load_cached(session)
+        && cached.is_fresh(listing::ttl())
+    {
+        tracing::debug!(session = %session.name, "using the cached listing");
+        return Ok(cached);
+    }
+    let token = session::ensure_token(store, session, 60).await?;
+    let portal = Arc::new(Portal::without_retries(&session.region, &session.endpoints()));
+    let bar = listing::progress_bar();
+    let result = listing::enumerate(
+        portal,
+        token.access_token.clone(),
+        session,
+        &EnumOptions::from_env(),
+        bar.as_ref(),
+    )
+    .await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let listing = match result {
+        Ok(l) => l,
+        Err(e) => {
+            if let ListError::Incomplete {
+                source: SsoError::Unauthorized,
+                ..
+            } = &e
+            {
+                session::evict_token(store, session)?;
+                return Err(anyhow::Error::new(e).context(format!(
+                    "Identity Center rejected the token of session {} (revoked or signed out); it was removed",
+                    session.name
+                )));
+            }
+            return Err(e.into());
+        }
+    };
+    if let Err(e) = listing::save(&listing) {
+        eprintln!("warning: could not cache the account listing: {e}");
+    }
+    Ok(listing)
 }

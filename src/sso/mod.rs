@@ -370,13 +370,41 @@ pub struct Portal {
     endpoint: String,
 }
 
+/// One account as ListAccounts returns it.
+#[derive(Clone, Debug)]
+pub struct AccountInfo {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+}
+
+/// Role credentials from GetRoleCredentials.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RoleCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: Secret<String>,
+    pub session_token: Secret<String>,
+    /// Unix seconds (the wire carries milliseconds).
+    pub expiration: i64,
+}
+
 impl Portal {
+    /// A portal client with the SDK's standard retries (3 attempts: throttling, 5xx, network).
     pub fn new(region: &str, endpoints: &Endpoints) -> Portal {
+        Self::with_retries(region, endpoints, RetryConfig::standard().with_max_attempts(3))
+    }
+
+    /// A portal client that makes each call once: for callers that pace and retry themselves.
+    pub fn without_retries(region: &str, endpoints: &Endpoints) -> Portal {
+        Self::with_retries(region, endpoints, RetryConfig::disabled())
+    }
+
+    fn with_retries(region: &str, endpoints: &Endpoints, retry: RetryConfig) -> Portal {
         let mut conf = aws_sdk_sso::Config::builder()
             .behavior_version(aws_sdk_sso::config::BehaviorVersion::latest())
             .region(aws_sdk_sso::config::Region::new(region.to_string()))
             .http_client(http_client())
-            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            .retry_config(retry)
             .timeout_config(timeouts());
         if endpoints.portal_overridden {
             conf = conf.endpoint_url(&endpoints.portal);
@@ -395,5 +423,102 @@ impl Portal {
             .await
             .map(|_| ())
             .map_err(|e| map_err("Logout", &self.endpoint, e))
+    }
+
+    /// One page of ListAccounts.
+    pub async fn list_accounts(
+        &self,
+        access_token: &Secret<String>,
+        next_token: Option<String>,
+    ) -> Result<(Vec<AccountInfo>, Option<String>), SsoError> {
+        const OP: &str = "ListAccounts";
+        let out = self
+            .client
+            .list_accounts()
+            .access_token(access_token.expose())
+            .max_results(100)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| map_err(OP, &self.endpoint, e))?;
+        let accounts = out
+            .account_list()
+            .iter()
+            .map(|a| {
+                Ok(AccountInfo {
+                    id: a
+                        .account_id()
+                        .ok_or_else(|| missing(OP, "accountId"))?
+                        .to_string(),
+                    name: a.account_name().unwrap_or_default().to_string(),
+                    email: a.email_address().map(str::to_string),
+                })
+            })
+            .collect::<Result<Vec<_>, SsoError>>()?;
+        Ok((accounts, out.next_token().map(str::to_string)))
+    }
+
+    /// One page of ListAccountRoles.
+    pub async fn list_account_roles(
+        &self,
+        access_token: &Secret<String>,
+        account_id: &str,
+        next_token: Option<String>,
+    ) -> Result<(Vec<String>, Option<String>), SsoError> {
+        const OP: &str = "ListAccountRoles";
+        let out = self
+            .client
+            .list_account_roles()
+            .access_token(access_token.expose())
+            .account_id(account_id)
+            .max_results(100)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| map_err(OP, &self.endpoint, e))?;
+        let roles = out
+            .role_list()
+            .iter()
+            .filter_map(|r| r.role_name().map(str::to_string))
+            .collect();
+        Ok((roles, out.next_token().map(str::to_string)))
+    }
+
+    pub async fn get_role_credentials(
+        &self,
+        access_token: &Secret<String>,
+        account_id: &str,
+        role_name: &str,
+    ) -> Result<RoleCredentials, SsoError> {
+        const OP: &str = "GetRoleCredentials";
+        let out = self
+            .client
+            .get_role_credentials()
+            .access_token(access_token.expose())
+            .account_id(account_id)
+            .role_name(role_name)
+            .send()
+            .await
+            .map_err(|e| map_err(OP, &self.endpoint, e))?;
+        let c = out
+            .role_credentials()
+            .ok_or_else(|| missing(OP, "roleCredentials"))?;
+        Ok(RoleCredentials {
+            access_key_id: c
+                .access_key_id()
+                .ok_or_else(|| missing(OP, "accessKeyId"))?
+                .to_string(),
+            secret_access_key: Secret::new(
+                c.secret_access_key()
+                    .ok_or_else(|| missing(OP, "secretAccessKey"))?
+                    .to_string(),
+            ),
+            session_token: Secret::new(
+                c.session_token()
+                    .ok_or_else(|| missing(OP, "sessionToken"))?
+                    .to_string(),
+            ),
+            expiration: c.expiration().div_euclid(1000),
+        })
     }
 }
