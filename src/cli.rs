@@ -52,6 +52,82 @@ pub enum Command {
     Status(StatusArgs),
     /// Log out: end the session at Identity Center and delete its secrets from the store.
     Logout(LogoutArgs),
+    /// Print role credentials as credential_process JSON (what awsso profiles run); nothing else on stdout.
+    Creds(CredsArgs),
+    /// Run a command with a role's credentials in its environment.
+    Exec(ExecArgs),
+    /// Print shell code that exports a role's credentials, for `eval "$(awsso env --profile P)"`.
+    Env(EnvArgs),
+}
+
+/// Which role: a profile, or a session, account and role.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// A profile of the AWS config (written by `awsso sync`, or a native SSO profile).
+    #[arg(long, short = 'p', conflicts_with_all = ["session", "account_id", "role_name"])]
+    pub profile: Option<String>,
+
+    /// The sso-session (with --account-id and --role-name).
+    #[arg(long, short = 's', requires_all = ["account_id", "role_name"])]
+    pub session: Option<String>,
+
+    /// The 12-digit account id.
+    #[arg(long, requires_all = ["session", "role_name"])]
+    pub account_id: Option<String>,
+
+    /// The role (permission set) name.
+    #[arg(long, requires_all = ["session", "account_id"])]
+    pub role_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CredsArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// When no valid SSO token is left, start the login flow (device code, on stderr) instead of failing.
+    #[arg(long)]
+    pub auto_login: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// The region to export [default: the profile's region, else the session's].
+    #[arg(long)]
+    pub region: Option<String>,
+
+    /// Run even inside another `awsso exec` (AWSSO_PROFILE is set).
+    #[arg(long)]
+    pub force: bool,
+
+    /// The command and its arguments.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// The region to export [default: the profile's region, else the session's].
+    #[arg(long)]
+    pub region: Option<String>,
+
+    /// The shell to print for [default: from $SHELL, else bash].
+    #[arg(long, value_enum)]
+    pub shell: Option<ShellKind>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShellKind {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ pub mod awsconfig;
 pub mod browser;
 pub mod cli;
 pub mod cmd;
+pub mod creds;
 pub mod error;
 pub mod listing;
 pub mod lock;

@@ -135,6 +135,36 @@ impl Store {
         self.kind
     }
 
+    /// The kernel keyring as a fast cache in front of a slower primary store (Linux, Secret Service): a read
+    /// is a system call, not a D-Bus round trip. `None` where there is no usable session keyring, when the
+    /// primary already is the kernel keyring, or when `AWSSO_NO_KEYUTILS_CACHE` is set.
+    pub fn keyutils_cache(primary: StoreKind) -> Option<Store> {
+        if std::env::var_os("AWSSO_NO_KEYUTILS_CACHE").is_some_and(|v| !v.is_empty() && v != "0") {
+            return None;
+        }
+        if !matches!(primary, StoreKind::Auto | StoreKind::SecretService) {
+            return None;
+        }
+        #[cfg(target_os = "linux")]
+        {
+            let service =
+                std::env::var("AWSSO_KEYRING_SERVICE").unwrap_or_else(|_| DEFAULT_SERVICE.into());
+            match open_keyutils() {
+                Ok(inner) => Some(Store {
+                    kind: StoreKind::Keyutils,
+                    inner,
+                    service,
+                }),
+                Err(e) => {
+                    tracing::debug!("no kernel keyring cache: {e}");
+                    None
+                }
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        None
+    }
+
     fn entry(&self, key: &str) -> Result<keyring_core::Entry, StoreError> {
         self.inner
             .build(&self.service, key, None)

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 
 use super::Context;
 use crate::cli::LogoutArgs;
+use crate::creds;
 use crate::session::{self, SessionConfig, TokenRecord};
 use crate::sso::{Flow, Portal, SsoError};
 use crate::store::Store;
@@ -45,8 +46,10 @@ async fn logout(store: &Store, session: &SessionConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Deletes every secret kept for the session.
+/// Deletes every secret kept for the session: token, client registrations, cached role credentials.
 fn forget(store: &Store, session: &SessionConfig) -> anyhow::Result<()> {
+    let cache = Store::keyutils_cache(store.kind());
+    creds::forget_session(store, cache.as_ref(), &session.name)?;
     store.delete(&session.token_key())?;
     for flow in [Flow::Device, Flow::Pkce] {
         store.delete(&session.client_key(flow))?;

@@ -1,4 +1,7 @@
 //! One module per subcommand; this one dispatches and holds what they share (the resolved settings).
+pub mod creds;
+pub mod env;
+pub mod exec;
 pub mod login;
 pub mod logout;
 pub mod status;
@@ -45,6 +48,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Login(args) => login::run(&ctx, args).await,
         Command::Status(args) => status::run(&ctx, args).await,
         Command::Logout(args) => logout::run(&ctx, args).await,
+        Command::Creds(args) => creds::run(&ctx, args).await,
+        Command::Exec(args) => exec::run(&ctx, args).await,
+        Command::Env(args) => env::run(&ctx, args).await,
     }
 }
 

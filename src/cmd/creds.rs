@@ -1,0 +1,132 @@
+//! `awsso creds`: the credential_process helper. stdout carries the JSON and nothing else; every message
+//! goes to stderr, it never prompts, and the warm path reads only the kernel keyring.
+use std::process::ExitCode;
+use std::time::Duration;
+
+use super::Context;
+use crate::cli::{CredsArgs, TargetArgs};
+use crate::creds::{self, Target};
+use crate::error::{EXIT_FAILURE, EXIT_LOGIN_REQUIRED, UserError};
+use crate::login::{self, LoginOptions};
+use crate::session::{self, SessionConfig};
+use crate::sso::{Flow, RoleCredentials};
+use crate::store::Store;
+
+/// The target named on the command line, when it needs no config lookup.
+pub fn explicit_target(args: &TargetArgs) -> Option<Target> {
+    match (&args.session, &args.account_id, &args.role_name) {
+        (Some(s), Some(a), Some(r)) => Some(Target {
+            session: s.clone(),
+            account_id: a.clone(),
+            role_name: r.clone(),
+        }),
+        _ => None,
+    }
+}
+
+/// Resolves the target (and the profile's region) from the arguments and the config.
+pub fn resolve_target(
+    config: &crate::awsconfig::ConfigFile,
+    args: &TargetArgs,
+) -> anyhow::Result<(Target, Option<String>)> {
+    if let Some(t) = explicit_target(args) {
+        return Ok((t, None));
+    }
+    match &args.profile {
+        Some(p) => Ok(creds::target_of_profile(config, p)?),
+        None => Err(UserError::new(
+            "which role?",
+            "pass --profile P, or --session S --account-id ID --role-name R",
+        )
+        .into()),
+    }
+}
+
+/// Credentials for the target: the cache, else the store, else a fetch (logging in first when allowed).
+pub async fn credentials_for(
+    ctx: &Context,
+    config: &crate::awsconfig::ConfigFile,
+    target: &Target,
+    auto_login: bool,
+) -> anyhow::Result<(RoleCredentials, SessionConfig)> {
+    let session = session::resolve(config, Some(&target.session))?;
+    let store = ctx.open_store()?;
+    let cache = Store::keyutils_cache(ctx.store_kind);
+    let first = creds::get(&store, cache.as_ref(), &session, target).await;
+    let result = match first {
+        Err(e) if e.needs_login() && auto_login => {
+            eprintln!("awsso: {e}; signing in (--auto-login)…");
+            let options = LoginOptions {
+                flow: Flow::Device,
+                force: false,
+                browser: true,
+                timeout: Duration::from_secs(300),
+            };
+            login::login(&store, &session, &options)
+                .await
+                .map_err(|e| UserError {
+                    message: format!("login to session {} failed: {e}", session.name),
+                    hint: e.hint(&session.name),
+                    code: EXIT_FAILURE,
+                })?;
+            creds::get(&store, cache.as_ref(), &session, target).await
+        }
+        other => other,
+    };
+    match result {
+        Ok(c) => Ok((c, session)),
+        Err(e) => {
+            let code = if e.needs_login() {
+                EXIT_LOGIN_REQUIRED
+            } else {
+                EXIT_FAILURE
+            };
+            let hint = if e.needs_login() {
+                Some(format!("run `awsso login --session {}`", session.name))
+            } else {
+                e.hint()
+            };
+            Err(UserError {
+                message: format!(
+                    "no credentials for role {} in account {}: {}",
+                    target.role_name,
+                    target.account_id,
+                    one_line(&e)
+                ),
+                hint,
+                code,
+            }
+            .into())
+        }
+    }
+}
+
+/// An error and its sources on one line.
+fn one_line(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        let text = inner.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        source = inner.source();
+    }
+    s
+}
+
+pub async fn run(ctx: &Context, args: CredsArgs) -> anyhow::Result<ExitCode> {
+    // Warm path: no config file, no D-Bus.
+    if let Some(target) = explicit_target(&args.target)
+        && let Some(c) = creds::cached(Store::keyutils_cache(ctx.store_kind).as_ref(), &target)
+    {
+        println!("{}", creds::process_json(&c));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = ctx.load_config()?;
+    let (target, _) = resolve_target(&config, &args.target)?;
+    let (c, _) = credentials_for(ctx, &config, &target, args.auto_login).await?;
+    println!("{}", creds::process_json(&c));
+    Ok(ExitCode::SUCCESS)
+}
