@@ -52,6 +52,10 @@ pub enum Command {
     Status(StatusArgs),
     /// Log out: end the session at Identity Center and delete its secrets from the store.
     Logout(LogoutArgs),
+    /// List every account and role you can use, with the profile name awsso gives each.
+    Ls(LsArgs),
+    /// Write one AWS CLI profile per account × role into the AWS config, in a block awsso owns.
+    Sync(SyncArgs),
     /// Print role credentials as credential_process JSON (what awsso profiles run); nothing else on stdout.
     Creds(CredsArgs),
     /// Run a command with a role's credentials in its environment.
@@ -183,4 +187,48 @@ pub struct LogoutArgs {
     /// Log out of every sso-session in the config.
     #[arg(long)]
     pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Only this session [default: every sso-session in the config].
+    #[arg(long, short = 's')]
+    pub session: Option<String>,
+
+    /// Print JSON for scripts (the default output is a table on a terminal, tab-separated lines otherwise).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Scan the portal again instead of using the cached listing (AWSSO_LISTING_TTL, default 3600 s).
+    #[arg(long)]
+    pub refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Only this session [default: every sso-session in the config].
+    #[arg(long, short = 's')]
+    pub session: Option<String>,
+
+    /// Print the change as a diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Remove profiles whose account or role is no longer assigned to you (they are kept otherwise).
+    #[arg(long)]
+    pub prune: bool,
+
+    /// Profile name template over {account_name}, {account_id}, {role_name} and {session}
+    /// [default: the settings file's, else {account_name}/{role_name}].
+    #[arg(long, value_name = "T")]
+    pub template: Option<String>,
+
+    /// `process`: profiles run `awsso creds` (credential_process); `native`: sso_session/sso_account_id/
+    /// sso_role_name keys for tools that read the AWS CLI's SSO token cache themselves.
+    #[arg(long, value_enum, default_value_t = crate::profiles::Mode::Process)]
+    pub mode: crate::profiles::Mode,
+
+    /// Scan the portal again instead of using the cached listing.
+    #[arg(long)]
+    pub refresh: bool,
 }

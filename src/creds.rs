@@ -25,7 +25,10 @@ pub struct Target {
 
 impl Target {
     pub fn key(&self) -> String {
-        format!("creds:{}:{}:{}", self.session, self.account_id, self.role_name)
+        format!(
+            "creds:{}:{}:{}",
+            self.session, self.account_id, self.role_name
+        )
     }
 }
 
@@ -41,7 +44,9 @@ pub enum CredsError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Lock(#[from] lock::LockError),
-    #[error("Identity Center rejected the token of session {session} (revoked, or signed out elsewhere); it was removed")]
+    #[error(
+        "Identity Center rejected the token of session {session} (revoked, or signed out elsewhere); it was removed"
+    )]
     Revoked { session: String },
     #[error("{source}")]
     Fetch {
@@ -160,7 +165,11 @@ async fn remember(store: &Store, target: &Target) -> Result<(), CredsError> {
 }
 
 /// Deletes every cached role credential of a session, from the store and the kernel-keyring cache.
-pub fn forget_session(store: &Store, cache: Option<&Store>, session: &str) -> Result<usize, StoreError> {
+pub fn forget_session(
+    store: &Store,
+    cache: Option<&Store>,
+    session: &str,
+) -> Result<usize, StoreError> {
     let key = index_key(session);
     let index: Vec<String> = store.get_json(&key)?.unwrap_or_default();
     for entry in &index {
@@ -197,13 +206,17 @@ pub fn process_json(c: &RoleCredentials) -> String {
 pub enum ProfileError {
     #[error("{path} has no profile {name}")]
     Missing { path: String, name: String },
-    #[error("profile {name} in {path} (line {line}) is neither an SSO profile nor an awsso profile")]
+    #[error(
+        "profile {name} in {path} (line {line}) is neither an SSO profile nor an awsso profile"
+    )]
     NotSso {
         path: String,
         name: String,
         line: usize,
     },
-    #[error("profile {name} in {path} (line {line}) uses the legacy sso_start_url form without an sso-session")]
+    #[error(
+        "profile {name} in {path} (line {line}) uses the legacy sso_start_url form without an sso-session"
+    )]
     Legacy {
         path: String,
         name: String,
@@ -266,7 +279,10 @@ pub fn target_of_profile(
         .get("credential_process")
         .and_then(shell_split)
         .ok_or_else(not_sso)?;
-    let creds_at = words.iter().position(|w| w == "creds").ok_or_else(not_sso)?;
+    let creds_at = words
+        .iter()
+        .position(|w| w == "creds")
+        .ok_or_else(not_sso)?;
     let flag = |f: &str| {
         words[creds_at..]
             .windows(2)
@@ -354,7 +370,13 @@ mod tests {
     fn splits_like_posix_sh() {
         assert_eq!(
             shell_split(r#"'/opt/my tools/awsso' creds --role-name "Admin \"x\"" a\ b"#).unwrap(),
-            vec!["/opt/my tools/awsso", "creds", "--role-name", "Admin \"x\"", "a b"]
+            vec![
+                "/opt/my tools/awsso",
+                "creds",
+                "--role-name",
+                "Admin \"x\"",
+                "a b"
+            ]
         );
         assert_eq!(shell_split("  a   b ").unwrap(), vec!["a", "b"]);
         assert_eq!(shell_split("''").unwrap(), vec![""]);
@@ -366,14 +388,34 @@ mod tests {
         let text = "[profile native]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = Admin\nregion = eu-west-1\n\n\
                     [profile proc]\ncredential_process = '/x y/awsso' creds --session corp --account-id 222222222222 --role-name ReadOnly\n\n\
                     [profile legacy]\nsso_start_url = https://x.awsapps.com/start\n\n[profile plain]\nregion = us-east-1\n";
-        let config = crate::awsconfig::ConfigFile::parse(std::path::Path::new("/c"), text.into()).unwrap();
+        let config =
+            crate::awsconfig::ConfigFile::parse(std::path::Path::new("/c"), text.into()).unwrap();
         let (t, region) = target_of_profile(&config, "native").unwrap();
-        assert_eq!((t.session.as_str(), t.account_id.as_str(), t.role_name.as_str()), ("corp", "111111111111", "Admin"));
+        assert_eq!(
+            (
+                t.session.as_str(),
+                t.account_id.as_str(),
+                t.role_name.as_str()
+            ),
+            ("corp", "111111111111", "Admin")
+        );
         assert_eq!(region.as_deref(), Some("eu-west-1"));
         let (t, _) = target_of_profile(&config, "proc").unwrap();
-        assert_eq!((t.account_id.as_str(), t.role_name.as_str()), ("222222222222", "ReadOnly"));
-        assert!(matches!(target_of_profile(&config, "legacy"), Err(ProfileError::Legacy { .. })));
-        assert!(matches!(target_of_profile(&config, "plain"), Err(ProfileError::NotSso { .. })));
-        assert!(matches!(target_of_profile(&config, "nope"), Err(ProfileError::Missing { .. })));
+        assert_eq!(
+            (t.account_id.as_str(), t.role_name.as_str()),
+            ("222222222222", "ReadOnly")
+        );
+        assert!(matches!(
+            target_of_profile(&config, "legacy"),
+            Err(ProfileError::Legacy { .. })
+        ));
+        assert!(matches!(
+            target_of_profile(&config, "plain"),
+            Err(ProfileError::NotSso { .. })
+        ));
+        assert!(matches!(
+            target_of_profile(&config, "nope"),
+            Err(ProfileError::Missing { .. })
+        ));
     }
 }

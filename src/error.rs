@@ -5,8 +5,10 @@
 use std::process::ExitCode;
 
 use crate::awsconfig::ConfigError;
+use crate::creds::{CredsError, ProfileError};
 use crate::lock::LockError;
 use crate::login::LoginError;
+use crate::profiles::SettingsError;
 use crate::session::{SessionError, TokenError};
 use crate::sso::SsoError;
 use crate::store::StoreError;
@@ -73,6 +75,22 @@ pub fn classify(err: &anyhow::Error) -> (u8, Option<String>) {
             return (e.code, e.hint.clone());
         }
         if let Some(e) = cause.downcast_ref::<ConfigError>() {
+            return (EXIT_CONFIG, e.hint());
+        }
+        if let Some(e) = cause.downcast_ref::<SettingsError>() {
+            return (EXIT_CONFIG, e.hint());
+        }
+        if let Some(e) = cause.downcast_ref::<CredsError>() {
+            return (
+                if e.needs_login() {
+                    EXIT_LOGIN_REQUIRED
+                } else {
+                    EXIT_FAILURE
+                },
+                e.hint(),
+            );
+        }
+        if let Some(e) = cause.downcast_ref::<ProfileError>() {
             return (EXIT_CONFIG, e.hint());
         }
         if let Some(e) = cause.downcast_ref::<SessionError>() {

@@ -15,6 +15,7 @@ pub mod lock;
 pub mod login;
 pub mod output;
 pub mod paths;
+pub mod profiles;
 pub mod secret;
 pub mod session;
 pub mod sso;

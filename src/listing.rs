@@ -90,7 +90,9 @@ pub enum ListError {
         #[source]
         source: SsoError,
     },
-    #[error("ListAccounts returned the same page token twice; the listing of session {session} would never end")]
+    #[error(
+        "ListAccounts returned the same page token twice; the listing of session {session} would never end"
+    )]
     PaginationLoop { session: String },
 }
 
@@ -159,7 +161,11 @@ impl Pacer {
         let mut s = self.state.lock().expect("pacer lock");
         let now = Instant::now();
         s.recent.push_back(now);
-        while s.recent.front().is_some_and(|t| now.duration_since(*t) > WINDOW) {
+        while s
+            .recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > WINDOW)
+        {
             s.recent.pop_front();
         }
         if let Some(rate) = s.rate {
@@ -247,13 +253,14 @@ pub async fn enumerate(
     let mut tasks: JoinSet<Result<Account, (String, SsoError)>> = JoinSet::new();
     let mut accounts: BTreeMap<String, Account> = BTreeMap::new();
     let mut known = 0usize;
-    let incomplete = |what: String, done: usize, known: usize, source: SsoError| ListError::Incomplete {
-        session: session.name.clone(),
-        what,
-        done,
-        known,
-        source,
-    };
+    let incomplete =
+        |what: String, done: usize, known: usize, source: SsoError| ListError::Incomplete {
+            session: session.name.clone(),
+            what,
+            done,
+            known,
+            source,
+        };
     let finish = |accounts: &mut BTreeMap<String, Account>, result: Account| {
         match accounts.get_mut(&result.id) {
             // An account listed twice (pages overlapping) keeps the union of its roles.
@@ -276,7 +283,10 @@ pub async fn enumerate(
     loop {
         let page = {
             let _permit = limit.clone().acquire_owned().await.expect("semaphore open");
-            paced(&pacer, opts, || portal.list_accounts(&token, next_token.clone())).await
+            paced(&pacer, opts, || {
+                portal.list_accounts(&token, next_token.clone())
+            })
+            .await
         };
         let (page, next) = match page {
             Ok(p) => p,
@@ -291,7 +301,8 @@ pub async fn enumerate(
                 p.inc_length(1);
             }
             let permit = limit.clone().acquire_owned().await.expect("semaphore open");
-            let (portal, pacer, token, opts) = (portal.clone(), pacer.clone(), token.clone(), opts.clone());
+            let (portal, pacer, token, opts) =
+                (portal.clone(), pacer.clone(), token.clone(), opts.clone());
             tasks.spawn(async move {
                 let _permit = permit;
                 let mut roles = Vec::new();
@@ -324,7 +335,12 @@ pub async fn enumerate(
                     Ok(Ok(account)) => finish(&mut accounts, account),
                     Ok(Err((id, e))) => {
                         tasks.abort_all();
-                        return Err(incomplete(format!("ListAccountRoles for account {id}"), accounts.len(), known, e));
+                        return Err(incomplete(
+                            format!("ListAccountRoles for account {id}"),
+                            accounts.len(),
+                            known,
+                            e,
+                        ));
                     }
                     Err(join) => {
                         tasks.abort_all();
@@ -360,7 +376,12 @@ pub async fn enumerate(
             Ok(Ok(account)) => finish(&mut accounts, account),
             Ok(Err((id, e))) => {
                 tasks.abort_all();
-                return Err(incomplete(format!("ListAccountRoles for account {id}"), accounts.len(), known, e));
+                return Err(incomplete(
+                    format!("ListAccountRoles for account {id}"),
+                    accounts.len(),
+                    known,
+                    e,
+                ));
             }
             Err(join) => {
                 tasks.abort_all();
@@ -393,8 +414,10 @@ pub fn progress_bar() -> Option<ProgressBar> {
     }
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} listing accounts {pos}/{len} [{elapsed}] {wide_bar}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} listing accounts {pos}/{len} [{elapsed}] {wide_bar}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.enable_steady_tick(Duration::from_millis(120));
     Some(bar)
@@ -434,7 +457,9 @@ pub fn save(listing: &Listing) -> std::io::Result<PathBuf> {
     let path = cache_path(&listing.session);
     let dir = path.parent().expect("cache path has a parent");
     paths::ensure_private_dir(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".listing").tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".listing")
+        .tempfile_in(dir)?;
     tmp.write_all(&serde_json::to_vec(listing).map_err(std::io::Error::other)?)?;
     tmp.as_file().sync_all()?;
     tmp.persist(&path).map_err(|e| e.error)?;

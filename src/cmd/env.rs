@@ -15,10 +15,17 @@ pub const MARKER: &str = "AWSSO_PROFILE";
 pub const CLEARED: [&str; 3] = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"];
 
 /// The variables to set, in order.
-pub fn variables(label: &str, c: &RoleCredentials, region: Option<&str>) -> Vec<(&'static str, String)> {
+pub fn variables(
+    label: &str,
+    c: &RoleCredentials,
+    region: Option<&str>,
+) -> Vec<(&'static str, String)> {
     let mut vars = vec![
         ("AWS_ACCESS_KEY_ID", c.access_key_id.clone()),
-        ("AWS_SECRET_ACCESS_KEY", c.secret_access_key.expose().clone()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            c.secret_access_key.expose().clone(),
+        ),
         ("AWS_SESSION_TOKEN", c.session_token.expose().clone()),
         ("AWS_CREDENTIAL_EXPIRATION", rfc3339(c.expiration)),
     ];
@@ -33,7 +40,10 @@ pub fn variables(label: &str, c: &RoleCredentials, region: Option<&str>) -> Vec<
 /// What the environment is labelled with: the profile name, else session/account/role.
 pub fn label(args: &TargetArgs, target: &Target) -> String {
     args.profile.clone().unwrap_or_else(|| {
-        format!("{}/{}/{}", target.session, target.account_id, target.role_name)
+        format!(
+            "{}/{}/{}",
+            target.session, target.account_id, target.role_name
+        )
     })
 }
 
@@ -55,7 +65,9 @@ pub fn render(shell: ShellKind, vars: &[(&str, String)]) -> String {
         out.push_str(&match shell {
             ShellKind::Bash | ShellKind::Zsh => format!("unset {name}\n"),
             ShellKind::Fish => format!("set -e {name}\n"),
-            ShellKind::Powershell => format!("Remove-Item Env:{name} -ErrorAction SilentlyContinue\n"),
+            ShellKind::Powershell => {
+                format!("Remove-Item Env:{name} -ErrorAction SilentlyContinue\n")
+            }
         });
     }
     for (name, value) in vars {

@@ -26,10 +26,7 @@ pub async fn run(ctx: &Context, args: ExecArgs) -> anyhow::Result<ExitCode> {
     let (c, session) = credentials_for(ctx, &config, &target, false).await?;
     let region = args.region.or(profile_region).unwrap_or(session.region);
 
-    let (program, rest) = args
-        .command
-        .split_first()
-        .expect("clap requires a command");
+    let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut cmd = Command::new(program);
     cmd.args(rest);
     for name in CLEARED {
@@ -48,7 +45,11 @@ pub async fn run(ctx: &Context, args: ExecArgs) -> anyhow::Result<ExitCode> {
         UserError {
             message: format!("cannot run {name}: {e}"),
             hint: Some(hint.into()),
-            code: if e.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 },
+            code: if e.kind() == std::io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            },
         }
     };
     #[cfg(unix)]
@@ -61,6 +62,8 @@ pub async fn run(ctx: &Context, args: ExecArgs) -> anyhow::Result<ExitCode> {
     #[cfg(not(unix))]
     {
         let status = cmd.status().map_err(not_run)?;
-        Ok(ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8))
+        Ok(ExitCode::from(
+            status.code().unwrap_or(1).clamp(0, 255) as u8
+        ))
     }
 }

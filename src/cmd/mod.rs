@@ -4,7 +4,9 @@ pub mod env;
 pub mod exec;
 pub mod login;
 pub mod logout;
+pub mod ls;
 pub mod status;
+pub mod sync;
 
 use std::path::PathBuf;
 
@@ -51,6 +53,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Creds(args) => creds::run(&ctx, args).await,
         Command::Exec(args) => exec::run(&ctx, args).await,
         Command::Env(args) => env::run(&ctx, args).await,
+        Command::Ls(args) => ls::run(&ctx, args).await,
+        Command::Sync(args) => sync::run(&ctx, args).await,
     }
 }
 
@@ -89,7 +93,10 @@ pub async fn listing_for(
         return Ok(cached);
     }
     let token = session::ensure_token(store, session, 60).await?;
-    let portal = Arc::new(Portal::without_retries(&session.region, &session.endpoints()));
+    let portal = Arc::new(Portal::without_retries(
+        &session.region,
+        &session.endpoints(),
+    ));
     let bar = listing::progress_bar();
     let result = listing::enumerate(
         portal,

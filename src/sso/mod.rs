@@ -391,7 +391,11 @@ pub struct RoleCredentials {
 impl Portal {
     /// A portal client with the SDK's standard retries (3 attempts: throttling, 5xx, network).
     pub fn new(region: &str, endpoints: &Endpoints) -> Portal {
-        Self::with_retries(region, endpoints, RetryConfig::standard().with_max_attempts(3))
+        Self::with_retries(
+            region,
+            endpoints,
+            RetryConfig::standard().with_max_attempts(3),
+        )
     }
 
     /// A portal client that makes each call once: for callers that pace and retry themselves.

@@ -1,0 +1,401 @@
+//! The login lifecycle, end to end: the real binary, the simulator on loopback, the real keyring.
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+fn quick() -> SimConfig {
+    SimConfig {
+        interval: 1,
+        approve_after_polls: 1,
+        ..SimConfig::default()
+    }
+}
+
+#[test]
+fn device_login_creates_the_session_and_keeps_the_token_in_the_store() {
+    let user = User::new(quick());
+    let r = user.login();
+    r.ok()
+        .stderr_has("code  ")
+        .stderr_has("Added [sso-session d-test123]")
+        .stderr_has("Logged in to session d-test123");
+    assert!(r.stdout.is_empty(), "login printed on stdout:\n{r}");
+    let config = user.read_config();
+    assert!(config.contains("[sso-session d-test123]"), "{config}");
+    assert!(
+        config.contains(&format!("sso_start_url = {START_URL}")),
+        "{config}"
+    );
+    assert!(
+        config.contains("sso_registration_scopes = sso:account:access"),
+        "{config}"
+    );
+    assert_eq!(user.sim.count("RegisterClient"), 1);
+    assert_eq!(user.sim.count("StartDeviceAuthorization"), 1);
+    assert!(
+        user.sim.count("CreateToken.device_code") >= 2,
+        "{:?}",
+        user.sim.counts()
+    );
+
+    let status = user.status_json();
+    assert_eq!(status[0]["session"], "d-test123");
+    assert_eq!(status[0]["state"], "valid");
+    assert_eq!(status[0]["refreshable"], true);
+
+    // A second login reuses the token: no new sign-in, no network call at all.
+    user.sim.reset_counts();
+    user.run(&["login"]).ok().stderr_has("Already logged in");
+    assert_eq!(
+        user.sim.counts().values().sum::<u64>(),
+        0,
+        "{:?}",
+        user.sim.counts()
+    );
+
+    // --force signs in again but reuses the client registration.
+    user.run(&["login", "--force", "--no-browser"])
+        .ok()
+        .stderr_has("Logged in");
+    assert_eq!(user.sim.count("RegisterClient"), 0);
+    assert_eq!(user.sim.count("StartDeviceAuthorization"), 1);
+}
+
+#[test]
+fn an_expired_token_is_refreshed_without_a_new_sign_in() {
+    let user = User::new(SimConfig {
+        token_ttl: Duration::from_secs(2),
+        ..quick()
+    });
+    user.login().ok();
+    std::thread::sleep(Duration::from_millis(2500));
+    let status = user.status_json();
+    assert_eq!(status[0]["state"], "expired", "{status}");
+    assert_eq!(
+        status[0]["logged_in"], true,
+        "refreshable counts as logged in: {status}"
+    );
+
+    user.run(&["login", "--no-browser"])
+        .ok()
+        .stderr_has("Refreshed the token");
+    assert_eq!(user.sim.count("StartDeviceAuthorization"), 1);
+    assert_eq!(user.sim.count("CreateToken.refresh_token"), 1);
+    assert_eq!(user.status_json()[0]["state"], "valid");
+}
+
+#[test]
+fn a_revoked_session_falls_back_to_a_new_sign_in() {
+    let user = User::new(SimConfig {
+        token_ttl: Duration::from_secs(1),
+        ..quick()
+    });
+    user.login().ok();
+    user.sim.revoke_all();
+    std::thread::sleep(Duration::from_millis(1500));
+    let r = user.run(&["login", "--no-browser"]);
+    r.ok()
+        .stderr_has("refresh token was not accepted")
+        .stderr_has("Logged in to");
+    assert_eq!(user.sim.count("CreateToken.refresh_token"), 1);
+    assert_eq!(user.sim.count("StartDeviceAuthorization"), 2);
+}
+
+#[test]
+fn without_refresh_tokens_the_status_says_so() {
+    let user = User::new(SimConfig {
+        refresh_tokens: false,
+        ..quick()
+    });
+    user.login().ok();
+    let status = user.status_json();
+    assert_eq!(status[0]["refreshable"], false, "{status}");
+}
+
+#[test]
+fn an_expired_device_code_fails_cleanly() {
+    let user = User::new(SimConfig {
+        device_outcome: DeviceOutcome::Expire,
+        ..quick()
+    });
+    let r = user.login();
+    r.fails_with(1).stderr_has("expired").stderr_has("hint:");
+    assert_eq!(user.status_json()[0]["state"], "none");
+    assert_eq!(
+        user.run(&["status"]).code,
+        3,
+        "status exits 3 when not logged in"
+    );
+}
+
+#[test]
+fn a_denied_sign_in_fails_cleanly() {
+    let user = User::new(SimConfig {
+        device_outcome: DeviceOutcome::Deny,
+        ..quick()
+    });
+    user.login()
+        .fails_with(1)
+        .stderr_has("denied")
+        .stderr_has("hint:");
+    assert_eq!(user.status_json()[0]["state"], "none");
+}
+
+#[test]
+fn an_expired_client_registration_is_replaced() {
+    let user = User::new(quick());
+    user.login().ok();
+    user.sim.expire_clients();
+    user.sim.reset_counts();
+    user.run(&["login", "--force", "--no-browser"])
+        .ok()
+        .stderr_has("registering again");
+    assert_eq!(user.sim.count("RegisterClient"), 1);
+}
+
+#[test]
+fn pkce_login_follows_the_browser_back_to_the_loopback_listener() {
+    let user = User::new(quick());
+    // A "browser" that follows the authorize redirect to awsso's listener, as a real one would.
+    let browser = user.home.path().join("test-browser");
+    std::fs::write(
+        &browser,
+        "#!/usr/bin/env python3\nimport sys, urllib.request\nurllib.request.urlopen(sys.argv[1], timeout=20).read()\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let r = user
+        .cmd(&[
+            "login",
+            "--start-url",
+            START_URL,
+            "--region",
+            REGION,
+            "--flow",
+            "pkce",
+            "--timeout",
+            "30",
+        ])
+        .env("BROWSER", &browser)
+        .output()
+        .map(Run::from)
+        .unwrap();
+    r.ok().stderr_has("Logged in to session d-test123");
+    assert_eq!(user.sim.count("Authorize"), 1);
+    assert_eq!(user.sim.count("CreateToken.authorization_code"), 1);
+    assert_eq!(user.sim.count("StartDeviceAuthorization"), 0);
+    let client = user
+        .sim
+        .clients()
+        .into_iter()
+        .next()
+        .expect("a client registered");
+    assert!(
+        client.grant_types.iter().any(|g| g == "authorization_code"),
+        "{:?}",
+        client.grant_types
+    );
+    assert_eq!(user.status_json()[0]["refreshable"], true);
+}
+
+#[test]
+fn a_denied_pkce_sign_in_reports_it() {
+    let user = User::new(SimConfig {
+        device_outcome: DeviceOutcome::Deny,
+        ..quick()
+    });
+    let browser = user.home.path().join("test-browser");
+    std::fs::write(
+        &browser,
+        "#!/usr/bin/env python3\nimport sys, urllib.request\ntry:\n    urllib.request.urlopen(sys.argv[1], timeout=20).read()\nexcept Exception:\n    pass\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let r = user
+        .cmd(&[
+            "login",
+            "--start-url",
+            START_URL,
+            "--region",
+            REGION,
+            "--flow",
+            "pkce",
+            "--timeout",
+            "30",
+        ])
+        .env("BROWSER", &browser)
+        .output()
+        .map(Run::from)
+        .unwrap();
+    r.fails_with(1).stderr_has("denied");
+}
+
+#[test]
+fn twenty_concurrent_logins_make_one_device_authorization() {
+    let user = User::new(SimConfig {
+        interval: 1,
+        approve_after_polls: 2,
+        ..SimConfig::default()
+    });
+    // The session section first, so the twenty processes race only for the login itself.
+    user.write_config(&format!(
+        "[sso-session corp]\nsso_start_url = {START_URL}\nsso_region = {REGION}\nsso_registration_scopes = sso:account:access\n"
+    ));
+    let children: Vec<_> = (0..20)
+        .map(|_| {
+            user.cmd(&["login", "--no-browser"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let runs: Vec<Run> = children
+        .into_iter()
+        .map(|c| Run::from(c.wait_with_output().unwrap()))
+        .collect();
+    for r in &runs {
+        r.ok();
+    }
+    assert_eq!(
+        user.sim.count("StartDeviceAuthorization"),
+        1,
+        "{:?}",
+        user.sim.counts()
+    );
+    assert_eq!(user.sim.count("RegisterClient"), 1);
+    let led = runs
+        .iter()
+        .filter(|r| r.stderr.contains("Logged in to"))
+        .count();
+    assert_eq!(led, 1, "exactly one process signed in");
+}
+
+#[test]
+fn logout_ends_the_session_and_removes_its_secrets() {
+    let user = User::new(quick());
+    user.login().ok();
+    user.run(&["logout"])
+        .ok()
+        .stderr_has("Logged out of session d-test123");
+    assert_eq!(user.sim.count("Logout"), 1);
+    assert_eq!(user.status_json()[0]["state"], "none");
+    // The next login has to register and sign in from scratch.
+    user.sim.reset_counts();
+    user.run(&["login", "--no-browser"]).ok();
+    assert_eq!(user.sim.count("RegisterClient"), 1);
+    assert_eq!(user.sim.count("StartDeviceAuthorization"), 1);
+}
+
+#[test]
+fn several_sessions_need_a_choice() {
+    let user = User::new(quick());
+    user.write_config(&format!(
+        "[sso-session a]\nsso_start_url = {START_URL}\nsso_region = {REGION}\n\n[sso-session b]\nsso_start_url = https://b.awsapps.com/start\nsso_region = {REGION}\n"
+    ));
+    user.run(&["login", "--no-browser"])
+        .fails_with(1)
+        .stderr_has("a, b")
+        .stderr_has("--session");
+    let r = user.run(&["login", "--session", "a", "--no-browser"]);
+    r.ok().stderr_has("no `sso_registration_scopes");
+}
+
+#[test]
+fn a_session_is_never_repointed_at_another_directory() {
+    let user = User::new(quick());
+    user.write_config("[sso-session corp]\nsso_start_url = https://other.awsapps.com/start\nsso_region = us-east-1\n");
+    let before = user.read_config();
+    user.run(&[
+        "login",
+        "--session",
+        "corp",
+        "--start-url",
+        START_URL,
+        "--region",
+        REGION,
+    ])
+    .fails_with(1)
+    .stderr_has("already points at");
+    assert_eq!(user.read_config(), before);
+}
+
+#[test]
+fn a_malformed_config_is_reported_and_left_alone() {
+    let user = User::new(quick());
+    let text = "# mine\n[profile broken\nregion = us-east-1\n";
+    user.write_config(text);
+    let r = user.login();
+    r.fails_with(5).stderr_has("line 2").stderr_has("hint:");
+    assert_eq!(user.read_config(), text);
+}
+
+#[test]
+fn bad_arguments_get_a_hint() {
+    let user = User::new(quick());
+    user.run(&["login", "--start-url", "ftp://x", "--region", REGION])
+        .fails_with(1)
+        .stderr_has("hint:");
+    user.run(&["login", "--start-url", START_URL, "--region", "Mars 1"])
+        .fails_with(1)
+        .stderr_has("not an AWS region");
+    assert_eq!(
+        user.run(&["login", "--start-url", START_URL]).code,
+        2,
+        "clap usage error"
+    );
+    assert!(!user.config_path().exists() || user.read_config().is_empty());
+}
+
+#[test]
+fn no_secret_reaches_a_file_stdout_or_the_logs() {
+    let user = User::new(quick());
+    let r = user
+        .cmd(&[
+            "login",
+            "--start-url",
+            START_URL,
+            "--region",
+            REGION,
+            "--no-browser",
+            "-vv",
+        ])
+        .env("RUST_LOG", "trace")
+        .output()
+        .map(Run::from)
+        .unwrap();
+    r.ok();
+    let status = user.run(&["status", "--json", "-vv"]);
+    let secrets = user.sim.issued_secrets();
+    assert!(
+        secrets.len() >= 3,
+        "access token, refresh token, client secret: {}",
+        secrets.len()
+    );
+    for secret in &secrets {
+        for (path, bytes) in user.home_files() {
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                !text.contains(secret.as_str()),
+                "a secret is in {}",
+                path.display()
+            );
+        }
+        for out in [&r.stdout, &r.stderr, &status.stdout, &status.stderr] {
+            assert!(
+                !out.contains(secret.as_str()),
+                "a secret was printed:\n{out}"
+            );
+        }
+    }
+}
