@@ -162,6 +162,12 @@ pub struct LoginArgs {
     #[arg(long, short = 'f')]
     pub force: bool,
 
+    /// Also write the token, in plaintext (mode 0600), to the AWS CLI's cache (~/.aws/sso/cache) so that
+    /// native sso_session profiles and every SDK can use it; kept up to date on each refresh, removed by
+    /// `awsso logout`. The copy has no refresh token: the SDKs use it until it expires.
+    #[arg(long)]
+    pub export_cli_cache: bool,
+
     /// How long the PKCE flow waits for the browser, in seconds.
     #[arg(long, default_value_t = 300, value_name = "SECS")]
     pub timeout: u64,

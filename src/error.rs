@@ -114,7 +114,8 @@ pub fn classify(err: &anyhow::Error) -> (u8, Option<String>) {
             return match e {
                 LoginError::Cancelled => (EXIT_INTERRUPTED, None),
                 LoginError::Store(s) => classify_store(s),
-                other => (EXIT_FAILURE, other.hint("NAME")),
+                // Commands turn other login errors into a UserError with the session's own hint.
+                _ => (EXIT_FAILURE, None),
             };
         }
         if cause.downcast_ref::<LockError>().is_some() {

@@ -206,6 +206,10 @@ pub struct TokenRecord {
     pub issued_at_ms: i64,
     /// The registration that was granted the token (a refresh must use the same client).
     pub client: ClientRegistration,
+    /// The person opted in to a plaintext copy in the AWS CLI's token cache (`login --export-cli-cache`);
+    /// every refresh then rewrites that copy.
+    #[serde(default)]
+    pub export_cli_cache: bool,
 }
 
 impl TokenRecord {
@@ -223,6 +227,7 @@ impl TokenRecord {
             refresh_token: grant.refresh_token,
             issued_at_ms: now_ms,
             client,
+            export_cli_cache: false,
         }
     }
 
@@ -307,7 +312,8 @@ pub async fn refresh(
                 // A response without a new refresh token keeps the old one (protocol).
                 fresh.refresh_token = record.refresh_token.clone();
             }
-            store.set_json(&session.token_key(), &fresh)?;
+            fresh.export_cli_cache = record.export_cli_cache;
+            save_token(store, session, &fresh)?;
             tracing::debug!(session = %session.name, "token refreshed");
             Ok(Refresh::Refreshed(fresh))
         }
@@ -315,7 +321,7 @@ pub async fn refresh(
             // The refresh token is dead: forget it so no later call tries it again.
             let mut dead = record.clone();
             dead.refresh_token = None;
-            store.set_json(&session.token_key(), &dead)?;
+            save_token(store, session, &dead)?;
             Ok(Refresh::Rejected(e))
         }
         Err(e) => Err(e.into()),
@@ -377,8 +383,75 @@ pub async fn ensure_token(
     }
 }
 
+/// Stores a session's token, and refreshes its AWS CLI cache copy when the person opted in to one.
+pub fn save_token(store: &Store, session: &SessionConfig, record: &TokenRecord) -> Result<(), StoreError> {
+    store.set_json(&session.token_key(), record)?;
+    if record.export_cli_cache
+        && let Err(e) = export_cli_cache(session, record)
+    {
+        eprintln!("warning: could not update the AWS CLI token cache: {e}");
+    }
+    Ok(())
+}
+
+/// `~/.aws/sso/cache/<sha1(session name)>.json`, where the AWS CLI and the SDKs look for an sso-session's token.
+pub fn cli_cache_path(session: &str) -> std::path::PathBuf {
+    use sha1::Digest;
+    let home = directories::BaseDirs::new()
+        .map(|b| b.home_dir().to_path_buf())
+        .unwrap_or_default();
+    let digest = sha1::Sha1::digest(session.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    home.join(".aws").join("sso").join("cache").join(format!("{hex}.json"))
+}
+
+/// Writes the plaintext AWS CLI token cache file (mode 0600, atomically). Deliberately without the refresh
+/// token and client secret: an SDK refreshing with them would rotate the refresh token under awsso, and
+/// the file stays a short-lived credential; awsso rewrites it whenever it refreshes the token.
+pub fn export_cli_cache(session: &SessionConfig, record: &TokenRecord) -> std::io::Result<std::path::PathBuf> {
+    use std::io::Write;
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let at = |unix: i64| {
+        time::OffsetDateTime::from_unix_timestamp(unix)
+            .ok()
+            .and_then(|t| t.format(&fmt).ok())
+            .unwrap_or_default()
+    };
+    let body = Secret::new(
+        serde_json::json!({
+            "startUrl": record.start_url,
+            "region": record.region,
+            "accessToken": record.access_token.expose(),
+            "expiresAt": at(record.expires_at),
+            "clientId": record.client.client_id,
+            "registrationExpiresAt": at(record.client.expires_at),
+        })
+        .to_string(),
+    );
+    let path = cli_cache_path(&session.name);
+    let dir = path.parent().expect("cache path has a parent");
+    crate::paths::ensure_private_dir(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".awsso").tempfile_in(dir)?;
+    tmp.write_all(body.expose().as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(&path).map_err(|e| e.error)?;
+    Ok(path)
+}
+
+/// Removes the AWS CLI token cache copy of a session, if there is one.
+pub fn remove_cli_cache(session: &str) -> std::io::Result<bool> {
+    match std::fs::remove_file(cli_cache_path(session)) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Forgets the token of a session Identity Center no longer accepts (revoked, or its session ended), so that
 /// later calls fail fast with "log in" instead of retrying a dead token.
 pub fn evict_token(store: &Store, session: &SessionConfig) -> Result<(), StoreError> {
+    if let Err(e) = remove_cli_cache(&session.name) {
+        tracing::warn!("could not remove the AWS CLI token cache copy: {e}");
+    }
     store.delete(&session.token_key()).map(|_| ())
 }

@@ -49,6 +49,15 @@ pub async fn run(ctx: &Context, args: LoginArgs) -> anyhow::Result<ExitCode> {
                 code,
             })
         })?;
+    if args.export_cli_cache && !outcome.token().export_cli_cache {
+        let mut record = outcome.token().clone();
+        record.export_cli_cache = true;
+        session::save_token(&store, &session, &record)?;
+        eprintln!(
+            "Exported the token to {} (plaintext, mode 0600; `awsso logout` removes it).",
+            session::cli_cache_path(&session.name).display()
+        );
+    }
     let token = outcome.token();
     let refresh = if token.refresh_token.is_some() {
         "refreshable"

@@ -1,6 +1,8 @@
 //! `awsso logout`: end the session at Identity Center (Logout) and delete its secrets from the store.
 use std::process::ExitCode;
 
+use anyhow::Context as _;
+
 use super::Context;
 use crate::cli::LogoutArgs;
 use crate::creds;
@@ -51,6 +53,8 @@ fn forget(store: &Store, session: &SessionConfig) -> anyhow::Result<()> {
     let cache = Store::keyutils_cache(store.kind());
     creds::forget_session(store, cache.as_ref(), &session.name)?;
     store.delete(&session.token_key())?;
+    session::remove_cli_cache(&session.name)
+        .with_context(|| format!("cannot remove the AWS CLI token cache copy of session {}", session.name))?;
     for flow in [Flow::Device, Flow::Pkce] {
         store.delete(&session.client_key(flow))?;
     }

@@ -128,7 +128,9 @@ pub async fn login(
     })
     .await?;
 
-    if let Some(current) = session::load_token(store, session)? {
+    let previous = session::load_token(store, session)?;
+    let keep_export = previous.as_ref().is_some_and(|t| t.export_cli_cache);
+    if let Some(current) = previous {
         if lock.waited && current.issued_at_ms >= started_ms && current.valid_for(60) {
             return Ok(LoginOutcome::ByOtherProcess(current));
         }
@@ -170,8 +172,9 @@ pub async fn login(
         }
     };
     let (client, grant) = grant;
-    let record = TokenRecord::from_grant(session, client, grant);
-    store.set_json(&session.token_key(), &record)?;
+    let mut record = TokenRecord::from_grant(session, client, grant);
+    record.export_cli_cache = keep_export;
+    session::save_token(store, session, &record)?;
     drop(lock);
     Ok(LoginOutcome::LoggedIn(record))
 }
