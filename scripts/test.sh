@@ -194,9 +194,13 @@ else
 fi
 rust_tests+=(${runner_args[@]+"${runner_args[@]}"})
 
+# The Secret Service pass also gets a session keyring when there is one, so that the kernel-keyring cache
+# in front of the Secret Service (role credentials) is exercised as it runs on a Linux desktop.
+ss_tests=("${rust_tests[@]}")
+if ((keyutils)); then ss_tests=(keyctl session - "${ss_tests[@]}"); fi
 run_step "rust tests: secret-service (${rust_tests[1]})" \
   bash "$lib/with-secret-service.sh" \
-  env AWSSO_TEST_STORE=secret-service AWSSO_STORE=secret-service "${rust_tests[@]}" </dev/null
+  env AWSSO_TEST_STORE=secret-service AWSSO_STORE=secret-service "${ss_tests[@]}" </dev/null
 
 if ((keyutils)); then
   run_step "rust tests: keyutils, no D-Bus (${rust_tests[1]})" \

@@ -126,6 +126,13 @@ pub async fn run(ctx: &Context, args: CredsArgs) -> anyhow::Result<ExitCode> {
     }
     let config = ctx.load_config()?;
     let (target, _) = resolve_target(&config, &args.target)?;
+    // A profile costs a config parse, but a warm one still needs no D-Bus.
+    if args.target.profile.is_some()
+        && let Some(c) = creds::cached(Store::keyutils_cache(ctx.store_kind).as_ref(), &target)
+    {
+        println!("{}", creds::process_json(&c));
+        return Ok(ExitCode::SUCCESS);
+    }
     let (c, _) = credentials_for(ctx, &config, &target, args.auto_login).await?;
     println!("{}", creds::process_json(&c));
     Ok(ExitCode::SUCCESS)
