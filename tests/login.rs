@@ -399,3 +399,83 @@ fn no_secret_reaches_a_file_stdout_or_the_logs() {
         }
     }
 }
+
+#[test]
+fn a_pkce_answer_with_the_wrong_state_is_refused() {
+    let user = User::new(quick());
+    // A "browser" that reads the redirect and sends awsso's listener a forged state.
+    let browser = user.home.path().join("tampering-browser");
+    std::fs::write(
+        &browser,
+        r#"#!/usr/bin/env python3
+import sys, urllib.request, urllib.error, re
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a, **k):
+        return None
+opener = urllib.request.build_opener(NoRedirect)
+try:
+    opener.open(sys.argv[1], timeout=20)
+except urllib.error.HTTPError as e:
+    location = e.headers["Location"]
+    forged = re.sub(r"state=[^&]*", "state=forged", location)
+    try:
+        urllib.request.urlopen(forged, timeout=20).read()
+    except Exception:
+        pass
+"#,
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let r = user
+        .cmd(&[
+            "login", "--start-url", START_URL, "--region", REGION, "--flow", "pkce", "--timeout", "30",
+        ])
+        .env("BROWSER", &browser)
+        .output()
+        .map(Run::from)
+        .unwrap();
+    r.fails_with(1).stderr_has("wrong state").stderr_has("hint:");
+    assert_eq!(user.sim.count("CreateToken"), 0, "the code was never redeemed");
+    assert_eq!(user.status_json()[0]["state"], "none");
+}
+
+#[test]
+fn without_a_secret_service_auto_falls_back_to_the_kernel_keyring() {
+    let user = User::new(quick());
+    let no_bus = |c: &mut std::process::Command| {
+        c.env_remove("AWSSO_STORE")
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/awsso-test-bus")
+            .env("XDG_RUNTIME_DIR", "/nonexistent");
+    };
+    let mut login = user.cmd(&["login", "--start-url", START_URL, "--region", REGION, "--no-browser"]);
+    no_bus(&mut login);
+    Run::from(login.output().unwrap()).ok().stderr_has("stored in keyutils");
+    let mut status = user.cmd(&["status", "--json"]);
+    no_bus(&mut status);
+    let out = Run::from(status.output().unwrap());
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json[0]["store"], "keyutils", "{out}");
+    assert_eq!(json[0]["state"], "valid", "{out}");
+    let mut logout = user.cmd(&["logout"]);
+    no_bus(&mut logout);
+    Run::from(logout.output().unwrap()).ok();
+}
+
+#[test]
+fn a_forced_store_that_is_not_there_fails_with_the_fix() {
+    let user = User::new(quick());
+    let r = user
+        .cmd(&["login", "--start-url", START_URL, "--region", REGION, "--no-browser"])
+        .env("AWSSO_STORE", "secret-service")
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/awsso-test-bus")
+        .env("XDG_RUNTIME_DIR", "/nonexistent")
+        .output()
+        .map(Run::from)
+        .unwrap();
+    r.fails_with(4).stderr_has("hint:").stderr_has("AWSSO_STORE=keyutils");
+    assert_eq!(user.sim.count("StartDeviceAuthorization"), 0, "fails before any sign-in");
+}
