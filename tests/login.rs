@@ -13,6 +13,37 @@ fn quick() -> SimConfig {
     }
 }
 
+/// Writes an executable "browser" script into the user's HOME; awsso runs it through `$BROWSER`.
+fn browser_script(user: &User, name: &str, python: &str) -> std::path::PathBuf {
+    let path = user.home.path().join(name);
+    std::fs::write(&path, format!("#!/usr/bin/env python3\n{python}")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    path
+}
+
+/// `awsso login --flow pkce` for a new session, with `browser` as the browser.
+fn pkce_login(user: &User, browser: &std::path::Path) -> Run {
+    user.cmd(&[
+        "login",
+        "--start-url",
+        START_URL,
+        "--region",
+        REGION,
+        "--flow",
+        "pkce",
+        "--timeout",
+        "30",
+    ])
+    .env("BROWSER", browser)
+    .output()
+    .map(Run::from)
+    .unwrap()
+}
+
 #[test]
 fn device_login_creates_the_session_and_keeps_the_token_in_the_store() {
     let user = User::new(quick());
@@ -159,33 +190,12 @@ fn an_expired_client_registration_is_replaced() {
 fn pkce_login_follows_the_browser_back_to_the_loopback_listener() {
     let user = User::new(quick());
     // A "browser" that follows the authorize redirect to awsso's listener, as a real one would.
-    let browser = user.home.path().join("test-browser");
-    std::fs::write(
-        &browser,
-        "#!/usr/bin/env python3\nimport sys, urllib.request\nurllib.request.urlopen(sys.argv[1], timeout=20).read()\n",
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let r = user
-        .cmd(&[
-            "login",
-            "--start-url",
-            START_URL,
-            "--region",
-            REGION,
-            "--flow",
-            "pkce",
-            "--timeout",
-            "30",
-        ])
-        .env("BROWSER", &browser)
-        .output()
-        .map(Run::from)
-        .unwrap();
+    let browser = browser_script(
+        &user,
+        "test-browser",
+        "import sys, urllib.request\nurllib.request.urlopen(sys.argv[1], timeout=20).read()\n",
+    );
+    let r = pkce_login(&user, &browser);
     r.ok().stderr_has("Logged in to session d-test123");
     assert_eq!(user.sim.count("Authorize"), 1);
     assert_eq!(user.sim.count("CreateToken.authorization_code"), 1);
@@ -210,33 +220,12 @@ fn a_denied_pkce_sign_in_reports_it() {
         device_outcome: DeviceOutcome::Deny,
         ..quick()
     });
-    let browser = user.home.path().join("test-browser");
-    std::fs::write(
-        &browser,
-        "#!/usr/bin/env python3\nimport sys, urllib.request\ntry:\n    urllib.request.urlopen(sys.argv[1], timeout=20).read()\nexcept Exception:\n    pass\n",
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let r = user
-        .cmd(&[
-            "login",
-            "--start-url",
-            START_URL,
-            "--region",
-            REGION,
-            "--flow",
-            "pkce",
-            "--timeout",
-            "30",
-        ])
-        .env("BROWSER", &browser)
-        .output()
-        .map(Run::from)
-        .unwrap();
+    let browser = browser_script(
+        &user,
+        "test-browser",
+        "import sys, urllib.request\ntry:\n    urllib.request.urlopen(sys.argv[1], timeout=20).read()\nexcept Exception:\n    pass\n",
+    );
+    let r = pkce_login(&user, &browser);
     r.fails_with(1).stderr_has("denied");
 }
 
@@ -404,11 +393,10 @@ fn no_secret_reaches_a_file_stdout_or_the_logs() {
 fn a_pkce_answer_with_the_wrong_state_is_refused() {
     let user = User::new(quick());
     // A "browser" that reads the redirect and sends awsso's listener a forged state.
-    let browser = user.home.path().join("tampering-browser");
-    std::fs::write(
-        &browser,
-        r#"#!/usr/bin/env python3
-import sys, urllib.request, urllib.error, re
+    let browser = browser_script(
+        &user,
+        "tampering-browser",
+        r#"import sys, urllib.request, urllib.error, re
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *a, **k):
         return None
@@ -423,23 +411,16 @@ except urllib.error.HTTPError as e:
     except Exception:
         pass
 "#,
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let r = user
-        .cmd(&[
-            "login", "--start-url", START_URL, "--region", REGION, "--flow", "pkce", "--timeout", "30",
-        ])
-        .env("BROWSER", &browser)
-        .output()
-        .map(Run::from)
-        .unwrap();
-    r.fails_with(1).stderr_has("wrong state").stderr_has("hint:");
-    assert_eq!(user.sim.count("CreateToken"), 0, "the code was never redeemed");
+    );
+    let r = pkce_login(&user, &browser);
+    r.fails_with(1)
+        .stderr_has("wrong state")
+        .stderr_has("hint:");
+    assert_eq!(
+        user.sim.count("CreateToken"),
+        0,
+        "the code was never redeemed"
+    );
     assert_eq!(user.status_json()[0]["state"], "none");
 }
 
@@ -448,12 +429,24 @@ fn without_a_secret_service_auto_falls_back_to_the_kernel_keyring() {
     let user = User::new(quick());
     let no_bus = |c: &mut std::process::Command| {
         c.env_remove("AWSSO_STORE")
-            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/awsso-test-bus")
+            .env(
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/awsso-test-bus",
+            )
             .env("XDG_RUNTIME_DIR", "/nonexistent");
     };
-    let mut login = user.cmd(&["login", "--start-url", START_URL, "--region", REGION, "--no-browser"]);
+    let mut login = user.cmd(&[
+        "login",
+        "--start-url",
+        START_URL,
+        "--region",
+        REGION,
+        "--no-browser",
+    ]);
     no_bus(&mut login);
-    Run::from(login.output().unwrap()).ok().stderr_has("stored in keyutils");
+    Run::from(login.output().unwrap())
+        .ok()
+        .stderr_has("stored in keyutils");
     let mut status = user.cmd(&["status", "--json"]);
     no_bus(&mut status);
     let out = Run::from(status.output().unwrap());
@@ -469,13 +462,29 @@ fn without_a_secret_service_auto_falls_back_to_the_kernel_keyring() {
 fn a_forced_store_that_is_not_there_fails_with_the_fix() {
     let user = User::new(quick());
     let r = user
-        .cmd(&["login", "--start-url", START_URL, "--region", REGION, "--no-browser"])
+        .cmd(&[
+            "login",
+            "--start-url",
+            START_URL,
+            "--region",
+            REGION,
+            "--no-browser",
+        ])
         .env("AWSSO_STORE", "secret-service")
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/awsso-test-bus")
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/awsso-test-bus",
+        )
         .env("XDG_RUNTIME_DIR", "/nonexistent")
         .output()
         .map(Run::from)
         .unwrap();
-    r.fails_with(4).stderr_has("hint:").stderr_has("AWSSO_STORE=keyutils");
-    assert_eq!(user.sim.count("StartDeviceAuthorization"), 0, "fails before any sign-in");
+    r.fails_with(4)
+        .stderr_has("hint:")
+        .stderr_has("AWSSO_STORE=keyutils");
+    assert_eq!(
+        user.sim.count("StartDeviceAuthorization"),
+        0,
+        "fails before any sign-in"
+    );
 }
