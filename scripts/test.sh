@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # awsso's test command: ./scripts/test.sh [--quick] [--no-install] [-- RUST_TEST_FILTER_ARGS...]
 #
-#   1. installs what the tests need, only when missing (Debian packages with apt; a .venv
-#      with boto3 + pytest at the repo root);
+#   1. installs what the tests need, only when missing (Debian packages with apt, including zsh
+#      and fish for the completion tests; a .venv with boto3 + pytest at the repo root);
 #   2. checks both real credential stores: an unlocked gnome-keyring Secret Service on a
 #      private D-Bus, and the kernel keyring (keyutils) in an anonymous session keyring;
 #   3. builds once: cargo build --workspace --all-targets;
@@ -29,7 +29,7 @@ lib="$repo/scripts/lib"
 # shellcheck source=lib/common.sh
 source "$lib/common.sh"
 
-APT_PACKAGES=(gnome-keyring dbus dbus-x11 keyutils libdbus-1-dev pkg-config libsecret-tools)
+APT_PACKAGES=(gnome-keyring dbus dbus-x11 keyutils libdbus-1-dev pkg-config libsecret-tools zsh fish)
 PIP_PACKAGES=(boto3 pytest)
 
 quick=0

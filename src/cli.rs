@@ -2,6 +2,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::{ArgValueCandidates, ArgValueCompleter};
 
 use crate::sso::Flow;
 use crate::store::StoreKind;
@@ -40,7 +41,7 @@ pub struct GlobalArgs {
     pub store: StoreKind,
 
     /// The AWS config file [default: $AWS_CONFIG_FILE, else ~/.aws/config].
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub config: Option<PathBuf>,
 }
 
@@ -62,25 +63,76 @@ pub enum Command {
     Exec(ExecArgs),
     /// Print shell code that exports a role's credentials, for `eval "$(awsso env --profile P)"`.
     Env(EnvArgs),
+    /// Open the AWS console as a role: the access portal's link, or a federated sign-in with --federated.
+    Console(ConsoleArgs),
+    /// Check the setup (config, store, sessions, clock, profiles, environment) and say how to fix problems.
+    #[command(
+        after_help = "Exit status: 0 when no check failed (warnings allowed), 1 when at least one failed."
+    )]
+    Doctor(DoctorArgs),
+    /// Switch this shell to a profile: prints code that sets AWS_PROFILE, for the `awsso` shell function
+    /// of `awsso shell-init` to eval.
+    ///
+    /// Also unsets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (every SDK reads them
+    /// before any profile, so the switch would do nothing), AWS_DEFAULT_PROFILE and AWSSO_PROFILE, and,
+    /// after `awsso env`, the AWS_REGION and AWS_DEFAULT_REGION it exported.
+    Use(UseArgs),
+    /// Print the shell function that makes `awsso use PROFILE` switch the current shell, with completion.
+    ///
+    /// bash: add `eval "$(awsso shell-init bash)"` to ~/.bashrc. zsh: add `eval "$(awsso shell-init zsh)"`
+    /// to ~/.zshrc, after compinit. fish: add `awsso shell-init fish | source` to
+    /// ~/.config/fish/config.fish. The function is named `awsso`: `awsso use …` changes the shell, every
+    /// other command runs the binary.
+    ShellInit(ShellInitArgs),
+    /// Print the shell completion script (profiles, sessions, accounts and roles complete from the config
+    /// and the cached account listing, without the network).
+    ///
+    /// bash: `awsso completions bash > ~/.local/share/bash-completion/completions/awsso`. zsh:
+    /// `awsso completions zsh > ~/.zfunc/_awsso` with ~/.zfunc in $fpath before compinit. fish:
+    /// `awsso completions fish > ~/.config/fish/completions/awsso.fish`. `awsso shell-init` includes
+    /// completion already. The scripts call `awsso` from PATH.
+    Completions(CompletionsArgs),
+    /// Write the completion scripts and man pages into DIR/completions and DIR/man (for packaging and for
+    /// the files committed in the repository).
+    #[command(hide = true)]
+    GenerateAssets(GenerateAssetsArgs),
 }
 
 /// Which role: a profile, or a session, account and role.
 #[derive(Debug, Args)]
 pub struct TargetArgs {
     /// A profile of the AWS config (written by `awsso sync`, or a native SSO profile).
-    #[arg(long, short = 'p', conflicts_with_all = ["session", "account_id", "role_name"])]
+    #[arg(
+        long,
+        short = 'p',
+        conflicts_with_all = ["session", "account_id", "role_name"],
+        add = ArgValueCandidates::new(crate::complete::profiles)
+    )]
     pub profile: Option<String>,
 
     /// The sso-session (with --account-id and --role-name).
-    #[arg(long, short = 's', requires_all = ["account_id", "role_name"])]
+    #[arg(
+        long,
+        short = 's',
+        requires_all = ["account_id", "role_name"],
+        add = ArgValueCandidates::new(crate::complete::sessions)
+    )]
     pub session: Option<String>,
 
     /// The 12-digit account id.
-    #[arg(long, requires_all = ["session", "role_name"])]
+    #[arg(
+        long,
+        requires_all = ["session", "role_name"],
+        add = ArgValueCompleter::new(crate::complete::account_ids)
+    )]
     pub account_id: Option<String>,
 
     /// The role (permission set) name.
-    #[arg(long, requires_all = ["session", "account_id"])]
+    #[arg(
+        long,
+        requires_all = ["session", "account_id"],
+        add = ArgValueCandidates::new(crate::complete::role_names)
+    )]
     pub role_name: Option<String>,
 }
 
@@ -126,6 +178,53 @@ pub struct EnvArgs {
     pub shell: Option<ShellKind>,
 }
 
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Where to land: a full https:// console URL, or a service (console, s3, ec2, logs, cloudwatch, iam,
+    /// lambda, rds, dynamodb, cloudformation, sso, vpc, ecs, ecr, eks, sqs, sns, kms, secretsmanager, ssm,
+    /// cloudtrail, athena, route53, billing, organizations) opened in the region.
+    #[arg(long, short = 'd', value_name = "URL|SERVICE")]
+    pub destination: Option<String>,
+
+    /// The region for a service destination [default: the profile's region, else the session's].
+    #[arg(long)]
+    pub region: Option<String>,
+
+    /// Print the URL on stdout instead of opening a browser. With --federated the URL holds a sign-in
+    /// token: for about 15 minutes, whoever opens it is signed in as the role.
+    #[arg(long)]
+    pub print: bool,
+
+    /// Sign in with the role's credentials through the federation endpoint (getSigninToken) instead of
+    /// the access portal's link; needs a valid login.
+    #[arg(long)]
+    pub federated: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print JSON for scripts: a list of {check, status, message, fix}.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also list the Identity Center instances (sso-admin ListInstances) and spot a member account that
+    /// holds an account instance next to the organization instance. Needs admin credentials: the
+    /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN variables, or --admin-profile.
+    #[arg(long)]
+    pub instances: bool,
+
+    /// A region to list instances in; repeat for several [default: the sessions' regions].
+    #[arg(long = "region", value_name = "REGION", requires = "instances")]
+    pub regions: Vec<String>,
+
+    /// The profile whose role credentials call ListInstances, instead of the environment's keys.
+    #[arg(long, value_name = "PROFILE", requires = "instances")]
+    pub admin_profile: Option<String>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ShellKind {
     Bash,
@@ -137,7 +236,7 @@ pub enum ShellKind {
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     /// The sso-session to log in to [default: the only one in the config].
-    #[arg(long, short = 's')]
+    #[arg(long, short = 's', add = ArgValueCandidates::new(crate::complete::sessions))]
     pub session: Option<String>,
 
     /// The AWS access portal URL, e.g. https://d-1234567890.awsapps.com/start; with --region, creates the
@@ -176,7 +275,7 @@ pub struct LoginArgs {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Only this session [default: every sso-session in the config].
-    #[arg(long, short = 's')]
+    #[arg(long, short = 's', add = ArgValueCandidates::new(crate::complete::sessions))]
     pub session: Option<String>,
 
     /// Print JSON for scripts.
@@ -187,7 +286,12 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct LogoutArgs {
     /// The session to log out of [default: the only one in the config].
-    #[arg(long, short = 's', conflicts_with = "all")]
+    #[arg(
+        long,
+        short = 's',
+        conflicts_with = "all",
+        add = ArgValueCandidates::new(crate::complete::sessions)
+    )]
     pub session: Option<String>,
 
     /// Log out of every sso-session in the config.
@@ -198,7 +302,7 @@ pub struct LogoutArgs {
 #[derive(Debug, Args)]
 pub struct LsArgs {
     /// Only this session [default: every sso-session in the config].
-    #[arg(long, short = 's')]
+    #[arg(long, short = 's', add = ArgValueCandidates::new(crate::complete::sessions))]
     pub session: Option<String>,
 
     /// Print JSON for scripts (the default output is a table on a terminal, tab-separated lines otherwise).
@@ -213,7 +317,7 @@ pub struct LsArgs {
 #[derive(Debug, Args)]
 pub struct SyncArgs {
     /// Only this session [default: every sso-session in the config].
-    #[arg(long, short = 's')]
+    #[arg(long, short = 's', add = ArgValueCandidates::new(crate::complete::sessions))]
     pub session: Option<String>,
 
     /// Print the change as a diff and write nothing.
@@ -237,4 +341,62 @@ pub struct SyncArgs {
     /// Scan the portal again instead of using the cached listing.
     #[arg(long)]
     pub refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UseArgs {
+    /// The profile to switch to: a profile of the AWS config.
+    #[arg(
+        value_name = "PROFILE",
+        required_unless_present_any = ["unset", "profile_flag"],
+        conflicts_with_all = ["unset", "profile_flag"],
+        add = ArgValueCandidates::new(crate::complete::profiles)
+    )]
+    pub profile: Option<String>,
+
+    /// The same as PROFILE, for symmetry with the other commands.
+    #[arg(
+        long = "profile",
+        short = 'p',
+        value_name = "PROFILE",
+        conflicts_with = "unset",
+        add = ArgValueCandidates::new(crate::complete::profiles)
+    )]
+    pub profile_flag: Option<String>,
+
+    /// Unset AWS_PROFILE (and AWS_DEFAULT_PROFILE) instead.
+    #[arg(long)]
+    pub unset: bool,
+
+    /// The shell to print for [default: from $SHELL, else bash].
+    #[arg(long, value_enum)]
+    pub shell: Option<ShellKind>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShellInitArgs {
+    #[arg(value_enum)]
+    pub shell: InitShell,
+}
+
+/// The shells `awsso shell-init` writes a function for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum InitShell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: crate::complete::CompletionShell,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateAssetsArgs {
+    /// The directory that receives completions/ and man/ (the repository root to update the committed
+    /// files).
+    #[arg(value_hint = clap::ValueHint::DirPath)]
+    pub dir: PathBuf,
 }

@@ -3,12 +3,17 @@
 //! The binary in `main.rs` is a thin shell over this library so that tests reach every piece. Module map:
 //! `cli` (clap types), `cmd` (one module per subcommand), `awsconfig` (the AWS config file), `session`
 //! (sso-sessions and their tokens), `login` (device and PKCE flows), `sso` (the Identity Center client),
-//! `store` (the OS keyring), `secret`, `lock`, `paths`, `browser`, `output`, `error`.
+//! `store` (the OS keyring), `console` (console links, federation sign-in), `doctor` (the checks of
+//! `awsso doctor`), `complete` (shell completion candidates), `secret`, `lock`, `paths`, `browser`,
+//! `output`, `error`.
 pub mod awsconfig;
 pub mod browser;
 pub mod cli;
 pub mod cmd;
+pub mod complete;
+pub mod console;
 pub mod creds;
+pub mod doctor;
 pub mod error;
 pub mod listing;
 pub mod lock;
@@ -27,6 +32,9 @@ use clap::Parser;
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> ExitCode {
+    restore_sigpipe();
+    // First, before anything can print: a TAB in the shell runs awsso only to ask for candidates.
+    complete::handle_request();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -80,4 +88,14 @@ fn init_logging(verbose: u8) {
         .with_ansi(output::stderr_is_terminal())
         .with_filter(wanted.and(ceiling));
     let _ = tracing_subscriber::registry().with(layer).try_init();
+}
+
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`awsso ls | head`) would panic; a command-line tool
+/// should end quietly instead, as every Unix tool does.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any other thread exists; SIG_DFL is always valid.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }

@@ -384,7 +384,11 @@ pub async fn ensure_token(
 }
 
 /// Stores a session's token, and refreshes its AWS CLI cache copy when the person opted in to one.
-pub fn save_token(store: &Store, session: &SessionConfig, record: &TokenRecord) -> Result<(), StoreError> {
+pub fn save_token(
+    store: &Store,
+    session: &SessionConfig,
+    record: &TokenRecord,
+) -> Result<(), StoreError> {
     store.set_json(&session.token_key(), record)?;
     if record.export_cli_cache
         && let Err(e) = export_cli_cache(session, record)
@@ -402,13 +406,19 @@ pub fn cli_cache_path(session: &str) -> std::path::PathBuf {
         .unwrap_or_default();
     let digest = sha1::Sha1::digest(session.as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    home.join(".aws").join("sso").join("cache").join(format!("{hex}.json"))
+    home.join(".aws")
+        .join("sso")
+        .join("cache")
+        .join(format!("{hex}.json"))
 }
 
 /// Writes the plaintext AWS CLI token cache file (mode 0600, atomically). Deliberately without the refresh
 /// token and client secret: an SDK refreshing with them would rotate the refresh token under awsso, and
 /// the file stays a short-lived credential; awsso rewrites it whenever it refreshes the token.
-pub fn export_cli_cache(session: &SessionConfig, record: &TokenRecord) -> std::io::Result<std::path::PathBuf> {
+pub fn export_cli_cache(
+    session: &SessionConfig,
+    record: &TokenRecord,
+) -> std::io::Result<std::path::PathBuf> {
     use std::io::Write;
     let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     let at = |unix: i64| {

@@ -117,12 +117,35 @@ fn one_line(e: &dyn std::error::Error) -> String {
 }
 
 pub async fn run(ctx: &Context, args: CredsArgs) -> anyhow::Result<ExitCode> {
+    match serve(ctx, args).await {
+        Ok(c) => {
+            println!("{}", creds::process_json(&c));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Ok(report_one_line(&e)),
+    }
+}
+
+/// credential_process callers show the helper's stderr only when it fails, often squeezed into one
+/// message ("Error when retrieving credentials from custom-process: …"): the error and its hint go on a
+/// single line.
+fn report_one_line(e: &anyhow::Error) -> ExitCode {
+    let (code, hint) = crate::error::classify(e);
+    let mut line = format!("error: {e:#}");
+    if let Some(hint) = hint {
+        line.push_str("; hint: ");
+        line.push_str(&hint);
+    }
+    eprintln!("{}", line.replace(['\n', '\r'], " "));
+    ExitCode::from(code)
+}
+
+async fn serve(ctx: &Context, args: CredsArgs) -> anyhow::Result<RoleCredentials> {
     // Warm path: no config file, no D-Bus.
     if let Some(target) = explicit_target(&args.target)
         && let Some(c) = creds::cached(Store::keyutils_cache(ctx.store_kind).as_ref(), &target)
     {
-        println!("{}", creds::process_json(&c));
-        return Ok(ExitCode::SUCCESS);
+        return Ok(c);
     }
     let config = ctx.load_config()?;
     let (target, _) = resolve_target(&config, &args.target)?;
@@ -130,10 +153,8 @@ pub async fn run(ctx: &Context, args: CredsArgs) -> anyhow::Result<ExitCode> {
     if args.target.profile.is_some()
         && let Some(c) = creds::cached(Store::keyutils_cache(ctx.store_kind).as_ref(), &target)
     {
-        println!("{}", creds::process_json(&c));
-        return Ok(ExitCode::SUCCESS);
+        return Ok(c);
     }
     let (c, _) = credentials_for(ctx, &config, &target, args.auto_login).await?;
-    println!("{}", creds::process_json(&c));
-    Ok(ExitCode::SUCCESS)
+    Ok(c)
 }

@@ -64,7 +64,8 @@ pub fn render(shell: ShellKind, vars: &[(&str, String)]) -> String {
     for name in CLEARED {
         out.push_str(&match shell {
             ShellKind::Bash | ShellKind::Zsh => format!("unset {name}\n"),
-            ShellKind::Fish => format!("set -e {name}\n"),
+            // `set -e` fails on an unset variable, and fish would end the eval with that status.
+            ShellKind::Fish => format!("set -e {name}; or true\n"),
             ShellKind::Powershell => {
                 format!("Remove-Item Env:{name} -ErrorAction SilentlyContinue\n")
             }

@@ -53,8 +53,12 @@ fn forget(store: &Store, session: &SessionConfig) -> anyhow::Result<()> {
     let cache = Store::keyutils_cache(store.kind());
     creds::forget_session(store, cache.as_ref(), &session.name)?;
     store.delete(&session.token_key())?;
-    session::remove_cli_cache(&session.name)
-        .with_context(|| format!("cannot remove the AWS CLI token cache copy of session {}", session.name))?;
+    session::remove_cli_cache(&session.name).with_context(|| {
+        format!(
+            "cannot remove the AWS CLI token cache copy of session {}",
+            session.name
+        )
+    })?;
     for flow in [Flow::Device, Flow::Pkce] {
         store.delete(&session.client_key(flow))?;
     }

@@ -1,5 +1,8 @@
 //! One module per subcommand; this one dispatches and holds what they share (the resolved settings).
+pub mod completions;
+pub mod console;
 pub mod creds;
+pub mod doctor;
 pub mod env;
 pub mod exec;
 pub mod login;
@@ -7,6 +10,7 @@ pub mod logout;
 pub mod ls;
 pub mod status;
 pub mod sync;
+pub mod use_profile;
 
 use std::path::PathBuf;
 
@@ -53,8 +57,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Creds(args) => creds::run(&ctx, args).await,
         Command::Exec(args) => exec::run(&ctx, args).await,
         Command::Env(args) => env::run(&ctx, args).await,
+        Command::Console(args) => console::run(&ctx, args).await,
+        Command::Doctor(args) => doctor::run(&ctx, args).await,
         Command::Ls(args) => ls::run(&ctx, args).await,
         Command::Sync(args) => sync::run(&ctx, args).await,
+        Command::Use(args) => use_profile::run(&ctx, args),
+        Command::ShellInit(args) => completions::run_shell_init(args),
+        Command::Completions(args) => completions::run_completions(args),
+        Command::GenerateAssets(args) => completions::run_generate_assets(args),
     }
 }
 

@@ -1,4 +1,6 @@
-//! awsso-sim: a local HTTP simulator of IAM Identity Center's SSO OIDC and SSO portal APIs.
+//! awsso-sim: a local HTTP simulator of IAM Identity Center's SSO OIDC and SSO portal APIs, plus the two
+//! neighbours awsso talks to: the console federation endpoint (`GET /federation`, getSigninToken and login)
+//! and sso-admin's ListInstances (awsJson1_1, `POST /` with `X-Amz-Target`).
 //!
 //! This file owns the public surface used by integration tests: [`SimConfig`], [`start`] and the
 //! [`SimHandle`] that controls a running simulator. The wire protocol follows
@@ -14,6 +16,7 @@
 //! ```
 
 mod accounts;
+mod admin;
 mod ids;
 mod server;
 mod service;
@@ -98,6 +101,58 @@ pub struct SimConfig {
     pub hostile_names: bool,
     /// Page size when `max_result` is absent.
     pub page_size: usize,
+    /// What sso-admin ListInstances returns (the same in every region).
+    pub instances: Vec<SimInstance>,
+}
+
+/// One Identity Center instance as sso-admin ListInstances describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SimInstance {
+    pub instance_arn: String,
+    pub identity_store_id: String,
+    pub owner_account_id: String,
+    pub name: Option<String>,
+    /// `ACTIVE`, `CREATE_IN_PROGRESS`, `CREATE_FAILED`, `DELETE_IN_PROGRESS`.
+    pub status: String,
+    /// Epoch seconds.
+    pub created_date: i64,
+}
+
+impl SimInstance {
+    /// An ACTIVE instance owned by `owner_account_id`, with ids derived from `tag` (16 hex digits).
+    pub fn new(owner_account_id: &str, tag: &str) -> Self {
+        Self {
+            instance_arn: format!("arn:aws:sso:::instance/ssoins-{tag}"),
+            identity_store_id: format!("d-{}", &tag[..tag.len().min(10)]),
+            owner_account_id: owner_account_id.to_owned(),
+            name: None,
+            status: "ACTIVE".to_owned(),
+            created_date: 1_700_000_000,
+        }
+    }
+}
+
+/// A sign-in token handed out by the federation endpoint's getSigninToken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssuedSigninToken {
+    pub signin_token: String,
+    /// The access key id of the role credentials the request carried (one the simulator issued).
+    pub access_key_id: String,
+    pub account_id: String,
+    pub role_name: String,
+}
+
+/// One sso-admin call as it arrived: what the SigV4 `Authorization` header said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AdminCall {
+    /// `X-Amz-Target`, e.g. `SWBExternalService.ListInstances`.
+    pub target: String,
+    pub access_key_id: String,
+    /// The region and service of the credential scope.
+    pub region: String,
+    pub service: String,
+    pub signed_headers: Vec<String>,
+    pub security_token: Option<String>,
 }
 
 impl Default for SimConfig {
@@ -118,6 +173,7 @@ impl Default for SimConfig {
             device_outcome: DeviceOutcome::Approve,
             hostile_names: false,
             page_size: 20,
+            instances: vec![SimInstance::new("111111111111", "1111111111111111")],
         }
     }
 }
@@ -263,6 +319,16 @@ impl SimHandle {
     /// Client registrations so far, in registration order.
     pub fn clients(&self) -> Vec<RegisteredClient> {
         self.shared.clients()
+    }
+
+    /// Sign-in tokens issued by the federation endpoint so far, in issue order.
+    pub fn signin_tokens(&self) -> Vec<IssuedSigninToken> {
+        self.shared.signin_tokens()
+    }
+
+    /// sso-admin calls received so far (signed or not), in arrival order.
+    pub fn admin_calls(&self) -> Vec<AdminCall> {
+        self.shared.admin_calls()
     }
 
     /// `(account id, account name)` as ListAccounts serves them.

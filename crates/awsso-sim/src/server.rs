@@ -1,5 +1,7 @@
 //! HTTP plumbing: the accept loop (hyper 1, one task per keep-alive connection), routing of the
-//! OIDC, portal, verification-page and `/_sim` admin routes, and rendering results as responses.
+//! OIDC, portal, federation, sso-admin, verification-page and `/_sim` admin routes, and rendering
+//! results as responses. hyper adds a `Date` header to every response, which awsso's doctor uses to
+//! measure clock skew.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -19,6 +21,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::admin::{FederationError, SignedRequest};
 use crate::service::{AuthorizeResult, DEVICE_GRANT, DeviceStatus, Shared};
 use crate::wire::{ApiError, Service};
 
@@ -60,15 +63,19 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Inf
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let query = parse_query(req.uri().query());
-    let bearer = req
-        .headers()
-        .get("x-amz-sso_bearer_token")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let headers = req.headers().clone();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let bearer = header("x-amz-sso_bearer_token");
+    let signed = SignedRequest {
+        target: header("x-amz-target"),
+        authorization: header("authorization"),
+        amz_date: header("x-amz-date"),
+        security_token: header("x-amz-security-token"),
+    };
     let (op, resp) = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(body) => {
             let body = body.to_bytes();
-            route(&shared, &method, &path, &query, bearer.as_deref(), &body).await
+            route(&shared, &method, &path, &query, bearer, &signed, &body).await
         }
         Err(_) => ("-", text(StatusCode::PAYLOAD_TOO_LARGE, "body too large")),
     };
@@ -88,6 +95,7 @@ async fn route(
     path: &str,
     query: &HashMap<String, String>,
     bearer: Option<&str>,
+    signed: &SignedRequest<'_>,
     body: &[u8],
 ) -> (&'static str, Resp) {
     // Invalid JSON becomes Null, which every operation rejects as InvalidRequestException.
@@ -161,6 +169,54 @@ async fn route(
                 shared.logout(bearer).map(|()| Value::Null)
             });
             ("Logout", r.await)
+        }
+
+        // ---- console federation (signin.aws.amazon.com) ----
+        (Method::GET, "/federation") => match query.get("Action").map(String::as_str) {
+            Some("getSigninToken") => {
+                let adm = shared.admit(&["GetSigninToken"], false);
+                sleep(adm.latency).await;
+                let resp = match shared.get_signin_token(query) {
+                    Ok(v) => ok_json(&v),
+                    Err(FederationError(m)) => text(StatusCode::BAD_REQUEST, &m),
+                };
+                ("GetSigninToken", resp)
+            }
+            Some("login") => {
+                let adm = shared.admit(&["FederationLogin"], false);
+                sleep(adm.latency).await;
+                let resp = match shared.federation_login(query) {
+                    Ok(destination) => redirect(&destination),
+                    Err(FederationError(m)) => text(StatusCode::BAD_REQUEST, &m),
+                };
+                ("FederationLogin", resp)
+            }
+            _ => (
+                "-",
+                text(
+                    StatusCode::BAD_REQUEST,
+                    "Action must be getSigninToken or login",
+                ),
+            ),
+        },
+
+        // ---- sso-admin (awsJson1_1) ----
+        (Method::POST, "/") if signed.target.is_some() => {
+            let b = json_body();
+            let adm = shared.admit(&["ListInstances"], true);
+            sleep(adm.latency).await;
+            let result = match adm.rejection {
+                Some(e) => Err(e),
+                None => shared.admin_call(signed, &b),
+            };
+            let resp = match result {
+                Ok(v) => finish(
+                    base(StatusCode::OK).header(CONTENT_TYPE, "application/x-amz-json-1.1"),
+                    v.to_string(),
+                ),
+                Err(e) => error_resp(Service::Admin, &e),
+            };
+            ("ListInstances", resp)
         }
 
         // ---- the "browser" side of the device flow ----

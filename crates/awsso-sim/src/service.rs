@@ -17,7 +17,9 @@ use sha2::{Digest, Sha256};
 use crate::accounts::{self, Account};
 use crate::ids::{ALNUM, IdGen, UPPER_ALNUM, USER_CODE};
 use crate::wire::ApiError;
-use crate::{DeviceOutcome, IssuedCredentials, SimConfig};
+use crate::{
+    AdminCall, DeviceOutcome, IssuedCredentials, IssuedSigninToken, SimConfig, SimInstance,
+};
 
 pub(crate) const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 const REFRESH_SCOPE: &str = "sso:account:access";
@@ -150,8 +152,8 @@ impl Bucket {
     }
 }
 
-struct State {
-    config: SimConfig,
+pub(crate) struct State {
+    pub(crate) config: SimConfig,
     accounts: Arc<Vec<Account>>,
     roles: Arc<Vec<String>>,
     clients: HashMap<String, Client>,
@@ -168,7 +170,9 @@ struct State {
     counts: BTreeMap<&'static str, u64>,
     admitted_calls: u64,
     bucket: Option<Bucket>,
-    issued: Vec<IssuedCredentials>,
+    pub(crate) issued: Vec<IssuedCredentials>,
+    pub(crate) signin_tokens: Vec<IssuedSigninToken>,
+    pub(crate) admin_calls: Vec<AdminCall>,
 }
 
 /// What the server should do with an API call before handling it.
@@ -185,7 +189,7 @@ pub(crate) enum AuthorizeResult {
 pub(crate) struct Shared {
     pub url: String,
     pub log_requests: bool,
-    ids: IdGen,
+    pub(crate) ids: IdGen,
     state: Mutex<State>,
 }
 
@@ -209,6 +213,8 @@ impl Shared {
             counts: BTreeMap::new(),
             admitted_calls: 0,
             issued: Vec::new(),
+            signin_tokens: Vec::new(),
+            admin_calls: Vec::new(),
         };
         Self {
             url,
@@ -218,7 +224,7 @@ impl Shared {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the maps half-updated in a way that
         // matters more than losing the simulator, so keep serving.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -292,6 +298,7 @@ impl Shared {
             out.push(c.secret_access_key.clone());
             out.push(c.session_token.clone());
         }
+        out.extend(st.signin_tokens.iter().map(|t| t.signin_token.clone()));
         out
     }
 
@@ -945,11 +952,11 @@ fn paginate(
     Ok((start, end, next))
 }
 
-fn encode_page_token(scope: &str, offset: usize) -> String {
+pub(crate) fn encode_page_token(scope: &str, offset: usize) -> String {
     URL_SAFE_NO_PAD.encode(format!("awsso-sim/v1/{scope}/{offset}"))
 }
 
-fn decode_page_token(token: &str, scope: &str) -> Option<usize> {
+pub(crate) fn decode_page_token(token: &str, scope: &str) -> Option<usize> {
     let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
     raw.strip_prefix("awsso-sim/v1/")?
         .strip_prefix(scope)?
@@ -993,11 +1000,42 @@ fn epoch_secs() -> i64 {
         .unwrap_or_default()
 }
 
-fn epoch_ms() -> i64 {
+pub(crate) fn epoch_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or_default()
+}
+
+/// An instance as ListInstances serialises it (and `/_sim/config` shows it).
+pub(crate) fn instance_json(i: &SimInstance) -> Value {
+    let mut v = json!({
+        "InstanceArn": i.instance_arn,
+        "IdentityStoreId": i.identity_store_id,
+        "OwnerAccountId": i.owner_account_id,
+        "Status": i.status,
+        "CreatedDate": i.created_date,
+    });
+    if let Some(name) = &i.name {
+        v["Name"] = Value::String(name.clone());
+    }
+    v
+}
+
+fn instance_from_json(v: &Value) -> Result<SimInstance, String> {
+    let field = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let required = |k: &str| field(k).ok_or(format!("instances[].{k} must be a string"));
+    Ok(SimInstance {
+        instance_arn: required("InstanceArn")?,
+        identity_store_id: required("IdentityStoreId")?,
+        owner_account_id: required("OwnerAccountId")?,
+        name: field("Name"),
+        status: field("Status").unwrap_or_else(|| "ACTIVE".to_owned()),
+        created_date: v
+            .get("CreatedDate")
+            .and_then(Value::as_i64)
+            .unwrap_or(1_700_000_000),
+    })
 }
 
 fn config_json(c: &SimConfig) -> Value {
@@ -1017,6 +1055,7 @@ fn config_json(c: &SimConfig) -> Value {
         "device_outcome": c.device_outcome.as_str(),
         "hostile_names": c.hostile_names,
         "page_size": c.page_size,
+        "instances": c.instances.iter().map(instance_json).collect::<Vec<_>>(),
     })
 }
 
@@ -1072,6 +1111,14 @@ fn apply_config_json(c: &mut SimConfig, patch: &Value) -> Result<(), String> {
             }
             "hostile_names" => c.hostile_names = boolean()?,
             "page_size" => c.page_size = uint()? as usize,
+            "instances" => {
+                c.instances = v
+                    .as_array()
+                    .ok_or("instances must be a list")?
+                    .iter()
+                    .map(instance_from_json)
+                    .collect::<Result<_, _>>()?
+            }
             other => return Err(format!("unknown config key {other:?}")),
         }
     }

@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 pub(crate) enum Service {
     Oidc,
     Portal,
+    /// sso-admin (awsJson1_1): the shape name alone in the header, `__type` + `message` in the body.
+    Admin,
 }
 
 const OIDC_NS: &str = "http://internal.amazon.com/coral/com.amazonaws.swbup.oidc/";
@@ -25,7 +27,7 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    fn new(
+    pub(crate) fn new(
         status: u16,
         shape: &'static str,
         code: &'static str,
@@ -111,6 +113,7 @@ impl ApiError {
         let ns = match service {
             Service::Oidc => OIDC_NS,
             Service::Portal => PORTAL_NS,
+            Service::Admin => return self.shape.to_owned(),
         };
         format!("{}:{ns}", self.shape)
     }
@@ -122,6 +125,7 @@ impl ApiError {
                 "message": self.message,
                 "__type": format!("com.amazonaws.switchboard.portal#{}", self.shape),
             }),
+            Service::Admin => json!({"__type": self.shape, "message": self.message}),
         }
     }
 }

@@ -1,0 +1,553 @@
+//! Links into the AWS Management Console: the access portal's shortcut (which needs no credentials: the
+//! portal signs the browser in itself), the federation sign-in URL built from role credentials
+//! (getSigninToken), console destinations named by service, and the hosts of each partition.
+//!
+//! Also the one plain HTTP GET awsso makes outside the SDKs (the federation endpoint is not an SDK
+//! service), which `doctor` reuses to read a server's `Date` header. It runs on the hyper, hyper-util and
+//! rustls (ring) stack that the SDK's HTTP client already brings, so it adds no crate to the build.
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper::body::Bytes;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::output::sanitize;
+use crate::secret::Secret;
+use crate::sso::RoleCredentials;
+
+/// RFC 3986 unreserved characters stay; everything else in a query value is escaped (`+` included,
+/// which form decoding would otherwise read as a space).
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes a query parameter value.
+pub fn encode(s: &str) -> String {
+    utf8_percent_encode(s, QUERY_VALUE).to_string()
+}
+
+/// Overrides the sign-in endpoint (`https://signin.aws.amazon.com` …), for tests and private endpoints.
+pub const SIGNIN_ENDPOINT_VAR: &str = "AWSSO_SIGNIN_ENDPOINT";
+/// What the console shows as the origin of a federated sign-in.
+pub const ISSUER: &str = "awsso";
+
+/// The AWS partitions a console can live in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Partition {
+    Aws,
+    China,
+    GovCloud,
+}
+
+impl Partition {
+    pub fn of_region(region: &str) -> Partition {
+        if region.starts_with("cn-") {
+            Partition::China
+        } else if region.starts_with("us-gov-") {
+            Partition::GovCloud
+        } else {
+            Partition::Aws
+        }
+    }
+
+    /// The console's host: the standard partition has regional hosts (`eu-west-1.console.aws.amazon.com`);
+    /// the others are reached through their one console host with `?region=`.
+    fn console_host(self, region: &str) -> String {
+        match self {
+            Partition::Aws => format!("{region}.console.aws.amazon.com"),
+            Partition::China => "console.amazonaws.cn".into(),
+            Partition::GovCloud => "console.amazonaws-us-gov.com".into(),
+        }
+    }
+
+    /// The host of global consoles (IAM, Route 53, billing), which take no region.
+    fn global_host(self) -> &'static str {
+        match self {
+            Partition::Aws => "console.aws.amazon.com",
+            Partition::China => "console.amazonaws.cn",
+            Partition::GovCloud => "console.amazonaws-us-gov.com",
+        }
+    }
+
+    pub fn signin_endpoint(self) -> &'static str {
+        match self {
+            Partition::Aws => "https://signin.aws.amazon.com",
+            Partition::China => "https://signin.amazonaws.cn",
+            Partition::GovCloud => "https://signin.amazonaws-us-gov.com",
+        }
+    }
+}
+
+/// How a service's console URL takes the region.
+#[derive(Clone, Copy)]
+enum Scope {
+    /// `https://<regional host>/<path>?region=R`
+    Regional,
+    /// `https://<global host>/<path>`
+    Global,
+    /// S3 has its own host in the standard partition: `https://s3.console.aws.amazon.com/s3/home?region=R`.
+    S3,
+}
+
+/// A console a shorthand names: its names, its path, how it takes the region, an optional fragment.
+struct ConsoleService {
+    names: &'static [&'static str],
+    path: &'static str,
+    scope: Scope,
+    fragment: &'static str,
+}
+
+const fn svc(names: &'static [&'static str], path: &'static str) -> ConsoleService {
+    ConsoleService {
+        names,
+        path,
+        scope: Scope::Regional,
+        fragment: "",
+    }
+}
+
+const fn global(names: &'static [&'static str], path: &'static str) -> ConsoleService {
+    ConsoleService {
+        names,
+        path,
+        scope: Scope::Global,
+        fragment: "",
+    }
+}
+
+/// Every shorthand `--destination` knows; the first name of each is the one listed in messages.
+const SERVICES: &[ConsoleService] = &[
+    svc(&["console", "home"], "console/home"),
+    ConsoleService {
+        names: &["s3"],
+        path: "s3/home",
+        scope: Scope::S3,
+        fragment: "",
+    },
+    svc(&["ec2"], "ec2/home"),
+    ConsoleService {
+        names: &["logs", "cloudwatch-logs"],
+        path: "cloudwatch/home",
+        scope: Scope::Regional,
+        fragment: "#logsV2:log-groups",
+    },
+    svc(&["cloudwatch"], "cloudwatch/home"),
+    global(&["iam"], "iam/home"),
+    svc(&["lambda"], "lambda/home"),
+    svc(&["rds"], "rds/home"),
+    svc(&["dynamodb"], "dynamodbv2/home"),
+    svc(&["cloudformation", "cfn"], "cloudformation/home"),
+    svc(
+        &["sso", "iam-identity-center", "identity-center"],
+        "singlesignon/home",
+    ),
+    svc(&["vpc"], "vpc/home"),
+    svc(&["ecs"], "ecs/home"),
+    svc(&["ecr"], "ecr/home"),
+    svc(&["eks"], "eks/home"),
+    svc(&["sqs"], "sqs/home"),
+    svc(&["sns"], "sns/home"),
+    svc(&["kms"], "kms/home"),
+    svc(&["secretsmanager", "secrets"], "secretsmanager/home"),
+    svc(&["ssm", "systems-manager"], "systems-manager/home"),
+    svc(&["cloudtrail"], "cloudtrail/home"),
+    svc(&["athena"], "athena/home"),
+    global(&["route53"], "route53/v2/home"),
+    global(&["billing"], "billing/home"),
+    global(&["organizations"], "organizations/v2/home"),
+];
+
+/// The shorthands, as listed in messages and help.
+pub fn known_destinations() -> Vec<&'static str> {
+    SERVICES.iter().map(|s| s.names[0]).collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error("unknown console destination {name:?}")]
+    UnknownDestination { name: String },
+    #[error("the destination {value:?} is not an https URL")]
+    BadDestination { value: String },
+    #[error("could not reach the sign-in endpoint {endpoint}: {detail}")]
+    Network { endpoint: String, detail: String },
+    #[error("the sign-in endpoint {endpoint} refused the role credentials (HTTP {status})")]
+    Refused { endpoint: String, status: u16 },
+    #[error("the sign-in endpoint {endpoint} answered without a SigninToken (HTTP {status})")]
+    InvalidResponse { endpoint: String, status: u16 },
+}
+
+impl ConsoleError {
+    pub fn hint(&self) -> String {
+        match self {
+            ConsoleError::UnknownDestination { .. } => format!(
+                "use a full https:// console URL, or one of: {}",
+                known_destinations().join(", ")
+            ),
+            ConsoleError::BadDestination { .. } => {
+                "pass a full URL such as https://console.aws.amazon.com/ec2/home, or a service name like ec2"
+                    .into()
+            }
+            ConsoleError::Network { .. } => format!(
+                "check your network; {SIGNIN_ENDPOINT_VAR} overrides the sign-in endpoint"
+            ),
+            ConsoleError::Refused { .. } => {
+                "the role may be denied console sign-in; without --federated the access portal signs you in".into()
+            }
+            ConsoleError::InvalidResponse { .. } => format!(
+                "check {SIGNIN_ENDPOINT_VAR} if it is set; without --federated the access portal signs you in"
+            ),
+        }
+    }
+}
+
+/// The console URL for `--destination`: a full https URL as given, or a shorthand expanded for `region`.
+pub fn destination(spec: &str, region: &str) -> Result<String, ConsoleError> {
+    let spec = spec.trim();
+    if spec.contains("://") {
+        let ok = spec.strip_prefix("https://").is_some_and(|rest| {
+            !rest.is_empty()
+                && !rest.starts_with('/')
+                && !spec.chars().any(|c| c.is_whitespace() || c.is_control())
+        });
+        return if ok {
+            Ok(spec.to_string())
+        } else {
+            Err(ConsoleError::BadDestination {
+                value: sanitize(spec, 200),
+            })
+        };
+    }
+    let wanted = spec.to_ascii_lowercase();
+    let service = SERVICES
+        .iter()
+        .find(|s| s.names.contains(&wanted.as_str()))
+        .ok_or_else(|| ConsoleError::UnknownDestination {
+            name: sanitize(spec, 60),
+        })?;
+    Ok(service_url(service, region))
+}
+
+/// The console home of `region`: where a sign-in without `--destination` lands.
+pub fn home(region: &str) -> String {
+    service_url(&SERVICES[0], region)
+}
+
+fn service_url(s: &ConsoleService, region: &str) -> String {
+    let partition = Partition::of_region(region);
+    let base = match (s.scope, partition) {
+        (Scope::Global, p) => {
+            return format!("https://{}/{}{}", p.global_host(), s.path, s.fragment);
+        }
+        (Scope::S3, Partition::Aws) => format!("https://s3.console.aws.amazon.com/{}", s.path),
+        (_, p) => format!("https://{}/{}", p.console_host(region), s.path),
+    };
+    format!("{base}?region={region}{}", s.fragment)
+}
+
+/// The access portal's console shortcut: the portal signs the browser in to the role, so no credentials
+/// are needed here. `start_url` may end with `/` or `#/`, as people paste it.
+pub fn shortcut_url(
+    start_url: &str,
+    account_id: &str,
+    role_name: &str,
+    destination: Option<&str>,
+) -> String {
+    let base = start_url.trim();
+    let base = base.strip_suffix("#/").unwrap_or(base);
+    let base = base.strip_suffix('#').unwrap_or(base);
+    let base = base.trim_end_matches('/');
+    let mut url = format!(
+        "{base}/#/console?account_id={}&role_name={}",
+        encode(account_id),
+        encode(role_name)
+    );
+    if let Some(d) = destination {
+        url.push_str("&destination=");
+        url.push_str(&encode(d));
+    }
+    url
+}
+
+/// The sign-in endpoint for a partition: `AWSSO_SIGNIN_ENDPOINT` when set, else the partition's own.
+pub fn signin_endpoint(region: &str) -> String {
+    std::env::var(SIGNIN_ENDPOINT_VAR)
+        .ok()
+        .map(|v| v.trim().trim_end_matches('/').to_string())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| Partition::of_region(region).signin_endpoint().to_string())
+}
+
+/// The federation sign-in URL for role credentials: getSigninToken, then the login URL carrying the
+/// token. The result is a credential in itself (whoever opens it within 15 minutes is signed in as
+/// the role), hence a [`Secret`].
+pub async fn federated_url(
+    endpoint: &str,
+    creds: &RoleCredentials,
+    destination: &str,
+) -> Result<Secret<String>, ConsoleError> {
+    let session = Secret::new(
+        serde_json::json!({
+            "sessionId": creds.access_key_id,
+            "sessionKey": creds.secret_access_key.expose(),
+            "sessionToken": creds.session_token.expose(),
+        })
+        .to_string(),
+    );
+    let request = Secret::new(format!(
+        "{endpoint}/federation?Action=getSigninToken&Session={}",
+        encode(session.expose())
+    ));
+    let reply = http_get(request.expose(), Duration::from_secs(20))
+        .await
+        .map_err(|e| ConsoleError::Network {
+            endpoint: endpoint.to_string(),
+            detail: e.to_string(),
+        })?;
+    if reply.status == 400 || reply.status == 401 || reply.status == 403 {
+        return Err(ConsoleError::Refused {
+            endpoint: endpoint.to_string(),
+            status: reply.status,
+        });
+    }
+    #[derive(serde::Deserialize)]
+    struct TokenReply {
+        #[serde(rename = "SigninToken")]
+        signin_token: Secret<String>,
+    }
+    let token = (reply.status == 200)
+        .then(|| serde_json::from_slice::<TokenReply>(&reply.body).ok())
+        .flatten()
+        .filter(|t| !t.signin_token.expose().is_empty())
+        .ok_or(ConsoleError::InvalidResponse {
+            endpoint: endpoint.to_string(),
+            status: reply.status,
+        })?;
+    Ok(Secret::new(format!(
+        "{endpoint}/federation?Action=login&Issuer={}&Destination={}&SigninToken={}",
+        encode(ISSUER),
+        encode(destination),
+        encode(token.signin_token.expose())
+    )))
+}
+
+/// What [`http_get`] read: the status, the `Date` header, and at most [`MAX_BODY`] bytes of body.
+#[derive(Debug)]
+pub struct HttpReply {
+    pub status: u16,
+    pub date: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// The replies read here are small JSON documents or error pages.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// Why a GET failed. Messages never carry the URL, whose query can hold credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("not a valid http(s) URL")]
+    BadUrl,
+    #[error("no answer within {0} s")]
+    Timeout(u64),
+    #[error("{0}")]
+    Transport(String),
+}
+
+/// One GET over HTTPS (or plain HTTP, for local endpoints), with a deadline on the whole exchange.
+pub async fn http_get(url: &str, timeout: Duration) -> Result<HttpReply, HttpError> {
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+
+    let uri: hyper::Uri = url.parse().map_err(|_| HttpError::BadUrl)?;
+    if !matches!(uri.scheme_str(), Some("https" | "http")) || uri.host().is_none() {
+        return Err(HttpError::BadUrl);
+    }
+    let client = Client::builder(TokioExecutor::new()).build(https_connector());
+    let request = hyper::Request::get(uri)
+        .header(
+            hyper::header::USER_AGENT,
+            concat!("awsso/", env!("CARGO_PKG_VERSION")),
+        )
+        .body(Empty::<Bytes>::new())
+        .map_err(|_| HttpError::BadUrl)?;
+    let exchange = async {
+        let response = client
+            .request(request)
+            .await
+            .map_err(|e| HttpError::Transport(describe_transport(&e)))?;
+        let status = response.status().as_u16();
+        let date = response
+            .headers()
+            .get(hyper::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = Limited::new(response.into_body(), MAX_BODY)
+            .collect()
+            .await
+            .map_err(|e| HttpError::Transport(sanitize(&e.to_string(), 200)))?
+            .to_bytes()
+            .to_vec();
+        Ok(HttpReply { status, date, body })
+    };
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .map_err(|_| HttpError::Timeout(timeout.as_secs()))?
+}
+
+/// The innermost cause of a client error (e.g. "Connection refused"), which is what a person can act on.
+fn describe_transport(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut inner: &dyn std::error::Error = e;
+    while let Some(next) = inner.source() {
+        inner = next;
+    }
+    sanitize(&inner.to_string(), 200)
+}
+
+fn https_connector()
+-> hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let builder = hyper_rustls::HttpsConnectorBuilder::new();
+    let builder = match builder.with_provider_and_native_roots(provider.clone()) {
+        Ok(b) => b,
+        Err(e) => {
+            // No system CA certificates: plain-HTTP endpoints still work, HTTPS fails on the certificate.
+            tracing::debug!("no native root certificates: {e}");
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .expect("ring supports the default protocol versions")
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth();
+            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config)
+        }
+    };
+    builder.https_or_http().enable_http1().build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shorthands_expand_per_partition() {
+        assert_eq!(
+            destination("ec2", "eu-west-1").unwrap(),
+            "https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1"
+        );
+        assert_eq!(
+            destination("S3", "eu-west-1").unwrap(),
+            "https://s3.console.aws.amazon.com/s3/home?region=eu-west-1"
+        );
+        assert_eq!(
+            destination("logs", "us-east-2").unwrap(),
+            "https://us-east-2.console.aws.amazon.com/cloudwatch/home?region=us-east-2#logsV2:log-groups"
+        );
+        assert_eq!(
+            destination("iam", "eu-west-1").unwrap(),
+            "https://console.aws.amazon.com/iam/home"
+        );
+        assert_eq!(
+            destination("sso", "eu-central-1").unwrap(),
+            "https://eu-central-1.console.aws.amazon.com/singlesignon/home?region=eu-central-1"
+        );
+        assert_eq!(
+            destination("iam-identity-center", "eu-central-1").unwrap(),
+            destination("sso", "eu-central-1").unwrap()
+        );
+        assert_eq!(
+            destination("dynamodb", "us-west-2").unwrap(),
+            "https://us-west-2.console.aws.amazon.com/dynamodbv2/home?region=us-west-2"
+        );
+        // China and GovCloud: one console host each, region in the query; S3 has no host of its own.
+        assert_eq!(
+            destination("ec2", "cn-north-1").unwrap(),
+            "https://console.amazonaws.cn/ec2/home?region=cn-north-1"
+        );
+        assert_eq!(
+            destination("s3", "cn-northwest-1").unwrap(),
+            "https://console.amazonaws.cn/s3/home?region=cn-northwest-1"
+        );
+        assert_eq!(
+            destination("iam", "cn-north-1").unwrap(),
+            "https://console.amazonaws.cn/iam/home"
+        );
+        assert_eq!(
+            destination("lambda", "us-gov-west-1").unwrap(),
+            "https://console.amazonaws-us-gov.com/lambda/home?region=us-gov-west-1"
+        );
+        assert_eq!(
+            destination("s3", "us-gov-east-1").unwrap(),
+            "https://console.amazonaws-us-gov.com/s3/home?region=us-gov-east-1"
+        );
+        assert_eq!(
+            home("eu-west-1"),
+            "https://eu-west-1.console.aws.amazon.com/console/home?region=eu-west-1"
+        );
+    }
+
+    #[test]
+    fn urls_pass_and_junk_is_refused() {
+        let url = "https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#Instances:";
+        assert_eq!(destination(url, "us-east-1").unwrap(), url);
+        for bad in [
+            "http://example.com/x",
+            "https://",
+            "https:///path",
+            "https://a b",
+            "javascript://x",
+        ] {
+            assert!(
+                matches!(
+                    destination(bad, "us-east-1"),
+                    Err(ConsoleError::BadDestination { .. })
+                ),
+                "{bad}"
+            );
+        }
+        let e = destination("nope", "us-east-1").unwrap_err();
+        assert!(matches!(e, ConsoleError::UnknownDestination { .. }));
+        assert!(e.hint().contains("s3") && e.hint().contains("ec2") && e.hint().contains("logs"));
+    }
+
+    #[test]
+    fn shortcut_urls_encode_every_part() {
+        let d = "https://s3.console.aws.amazon.com/s3/home?region=eu-west-1&x=a b";
+        let expected = "https://d-1.awsapps.com/start/#/console?account_id=111111111111\
+                        &role_name=Admin%2BOps&destination=https%3A%2F%2Fs3.console.aws.amazon.com\
+                        %2Fs3%2Fhome%3Fregion%3Deu-west-1%26x%3Da%20b";
+        for start in [
+            "https://d-1.awsapps.com/start",
+            "https://d-1.awsapps.com/start/",
+            "https://d-1.awsapps.com/start#/",
+            "https://d-1.awsapps.com/start/#/",
+        ] {
+            assert_eq!(
+                shortcut_url(start, "111111111111", "Admin+Ops", Some(d)),
+                expected
+            );
+        }
+        assert_eq!(
+            shortcut_url("https://d-1.awsapps.com/start", "1", "R", None),
+            "https://d-1.awsapps.com/start/#/console?account_id=1&role_name=R"
+        );
+    }
+
+    #[test]
+    fn partitions_and_signin_hosts() {
+        assert_eq!(Partition::of_region("eu-west-1"), Partition::Aws);
+        assert_eq!(Partition::of_region("cn-north-1"), Partition::China);
+        assert_eq!(Partition::of_region("us-gov-west-1"), Partition::GovCloud);
+        assert_eq!(
+            Partition::China.signin_endpoint(),
+            "https://signin.amazonaws.cn"
+        );
+        assert_eq!(
+            Partition::GovCloud.signin_endpoint(),
+            "https://signin.amazonaws-us-gov.com"
+        );
+        assert_eq!(
+            Partition::Aws.signin_endpoint(),
+            "https://signin.aws.amazon.com"
+        );
+    }
+}

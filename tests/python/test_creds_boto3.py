@@ -1,0 +1,216 @@
+"""botocore against awsso, end to end: the real awsso binary, the simulator binary, the real keyring.
+
+1. A profile written by `awsso sync` resolves in boto3 to exactly the credentials the simulator issued:
+   botocore splits the `credential_process` line with shlex (here with a space in the awsso path) and runs
+   `awsso creds`, which must print the credential_process JSON and nothing else.
+2. The opt-in AWS CLI token cache (`awsso login --export-cli-cache`) lets botocore's own SSO provider
+   resolve a native `sso_session` profile against the simulator; `awsso logout` takes it away again.
+
+Binaries: $AWSSO_BIN / $AWSSO_SIM_BIN, default <target>/debug/awsso and awsso-sim, where <target> is
+$AWSSO_TEST_TARGET_DIR or <repo>/target (build with `cargo build -p awsso -p awsso-sim`). The keyring is
+whatever the environment provides (scripts/test.sh runs pytest under with-secret-service.sh, inside
+`keyctl session -`); $AWSSO_TEST_STORE, when set, is passed on as AWSSO_STORE.
+"""
+
+import configparser
+import hashlib
+import json
+import os
+import pathlib
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+import urllib.request
+import uuid
+
+import boto3
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+TARGET = pathlib.Path(os.environ.get("AWSSO_TEST_TARGET_DIR") or REPO / "target")
+AWSSO_BIN = os.environ.get("AWSSO_BIN") or str(TARGET / "debug" / "awsso")
+SIM_BIN = os.environ.get("AWSSO_SIM_BIN") or str(TARGET / "debug" / "awsso-sim")
+START_URL = "https://d-pytest0001.awsapps.com/start"
+SESSION = "d-pytest0001"
+REGION = "eu-west-1"
+ACCOUNT = "100000000002"
+ROLE = "ReadOnlyAccess"
+
+
+@pytest.fixture
+def sim():
+    for path in (AWSSO_BIN, SIM_BIN):
+        if not os.path.exists(path):
+            pytest.fail(f"{path} not found; run `cargo build -p awsso -p awsso-sim`")
+    proc = subprocess.Popen(
+        [SIM_BIN, "--port", "0", "--quiet", "--accounts", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    line = proc.stdout.readline().strip()
+    assert line.startswith("AWSSO_SIM_URL=http://127.0.0.1:"), line
+    yield line.split("=", 1)[1]
+    proc.terminate()
+    proc.wait(timeout=10)
+    proc.stdout.close()
+
+
+def admin(url, path):
+    with urllib.request.urlopen(url + path, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+class User:
+    """An isolated person: HOME, AWS config, awsso cache dir and keyring namespace. botocore in this
+    process sees the same environment (and passes it on to the `awsso creds` it runs)."""
+
+    def __init__(self, home, sim_url, monkeypatch):
+        self.home = home
+        self.sim_url = sim_url
+        (home / ".aws").mkdir(parents=True)
+        self.config = home / ".aws" / "config"
+        self.env = {k: os.environ[k] for k in ("PATH", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "LANG") if k in os.environ}
+        self.env.update(
+            HOME=str(home),
+            AWS_CONFIG_FILE=str(self.config),
+            AWS_SHARED_CREDENTIALS_FILE=str(home / ".aws" / "credentials"),
+            AWSSO_CACHE_DIR=str(home / ".cache" / "awsso"),
+            AWSSO_KEYRING_SERVICE=f"awsso-pytest-{os.getpid()}-{uuid.uuid4().hex[:8]}",
+            AWS_ENDPOINT_URL_SSO=sim_url,
+            AWS_ENDPOINT_URL_SSO_OIDC=sim_url,
+        )
+        if os.environ.get("AWSSO_TEST_STORE"):
+            self.env["AWSSO_STORE"] = os.environ["AWSSO_TEST_STORE"]
+        for k in list(os.environ):
+            if k.startswith("AWS_") or (k.startswith("AWSSO_") and not k.startswith("AWSSO_TEST_")):
+                monkeypatch.delenv(k)
+        for k, v in self.env.items():
+            monkeypatch.setenv(k, v)
+
+    def run(self, *args, exe=AWSSO_BIN, check=True):
+        r = subprocess.run(
+            [exe, *args], env=self.env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120
+        )
+        if check:
+            assert r.returncode == 0, f"awsso {args}: exit {r.returncode}\n{r.stdout}\n{r.stderr}"
+        return r
+
+    def login(self, *extra):
+        return self.run("login", "--start-url", START_URL, "--region", REGION, "--no-browser", *extra)
+
+    def issued(self):
+        return admin(self.sim_url, "/_sim/credentials")
+
+    def count(self, op):
+        return admin(self.sim_url, "/_sim/stats").get(op, 0)
+
+
+@pytest.fixture
+def user(tmp_path, sim, monkeypatch):
+    u = User(tmp_path / "home", sim, monkeypatch)
+    yield u
+    u.run("logout", "--all", check=False)
+
+
+def frozen(profile):
+    creds = boto3.Session(profile_name=profile).get_credentials()
+    assert creds is not None, f"botocore found no credentials for {profile}"
+    return creds, creds.get_frozen_credentials()
+
+
+RESOLVE = """
+import json, sys, boto3
+try:
+    c = boto3.Session(profile_name=sys.argv[1]).get_credentials().get_frozen_credentials()
+except Exception as e:
+    print(json.dumps({"error": type(e).__name__, "message": str(e)}))
+else:
+    print(json.dumps({"access_key": c.access_key, "secret_key": c.secret_key, "token": c.token}))
+"""
+
+
+def resolve_in_new_process(user, profile):
+    """A fresh SDK process: botocore fixes its token cache directory (~/.aws/sso/cache) from HOME at import
+    time, so a native profile of this user must be resolved in a process started with the user's HOME."""
+    r = subprocess.run(
+        [sys.executable, "-c", RESOLVE, profile], env=user.env, capture_output=True, text=True, timeout=120
+    )
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_botocore_runs_awsso_creds_from_a_synced_profile(user, tmp_path):
+    # A space in the path makes the credential_process line need quoting, which botocore undoes with shlex.
+    tools = tmp_path / "my tools"
+    tools.mkdir()
+    exe = tools / "awsso"
+    try:
+        os.link(AWSSO_BIN, exe)
+    except OSError:
+        shutil.copy2(AWSSO_BIN, exe)
+    user.login()
+    user.run("sync", exe=str(exe))
+
+    config = configparser.RawConfigParser()
+    config.read(user.config)
+    wanted = f"--account-id {ACCOUNT} --role-name {ROLE}"
+    names = [
+        s.removeprefix("profile ")
+        for s in config.sections()
+        if config.get(s, "credential_process", fallback="").endswith(wanted)
+    ]
+    assert len(names) == 1, config.sections()
+    line = config.get(f"profile {names[0]}", "credential_process")
+    assert shlex.split(line)[0] == str(exe), line
+
+    assert user.count("GetRoleCredentials") == 0
+    creds, got = frozen(names[0])
+    issued = user.issued()
+    assert len(issued) == 1
+    want = issued[-1]
+    assert (want["account_id"], want["role_name"]) == (ACCOUNT, ROLE)
+    assert (got.access_key, got.secret_key, got.token) == (
+        want["access_key_id"],
+        want["secret_access_key"],
+        want["session_token"],
+    )
+    # botocore parsed the Expiration: refreshable credentials expiring when the simulator said.
+    assert int(creds._expiry_time.timestamp()) == want["expiration_ms"] // 1000
+
+    # A second SDK process (a new botocore session) is served from awsso's cache.
+    _, again = frozen(names[0])
+    assert again == got
+    assert user.count("GetRoleCredentials") == 1
+
+
+def test_botocore_native_profile_uses_the_exported_token_cache(user):
+    cache_file = user.home / ".aws" / "sso" / "cache" / (hashlib.sha1(SESSION.encode()).hexdigest() + ".json")
+    user.login()
+    assert not cache_file.exists(), "the plaintext copy was written without opting in"
+    r = user.login("--export-cli-cache")
+    assert "plaintext" in r.stderr, r.stderr
+    assert stat.S_IMODE(cache_file.stat().st_mode) == 0o600
+    token = json.loads(cache_file.read_text())
+    assert token["startUrl"] == START_URL and token["region"] == REGION
+    assert "refreshToken" not in token and "clientSecret" not in token
+
+    with open(user.config, "a") as f:
+        f.write(
+            f"\n[profile native]\nsso_session = {SESSION}\nsso_account_id = {ACCOUNT}\n"
+            f"sso_role_name = {ROLE}\nregion = {REGION}\n"
+        )
+    got = resolve_in_new_process(user, "native")
+    want = user.issued()[-1]
+    assert got == {
+        "access_key": want["access_key_id"],
+        "secret_key": want["secret_access_key"],
+        "token": want["session_token"],
+    }
+    assert user.count("GetRoleCredentials") == 1  # botocore's own call, with awsso's token
+
+    user.run("logout")
+    assert not cache_file.exists(), "logout left the plaintext token behind"
+    assert resolve_in_new_process(user, "native")["error"] == "SSOTokenLoadError"
