@@ -38,7 +38,7 @@ use tokio::task::JoinSet;
 use crate::paths;
 use crate::secret::Secret;
 use crate::session::SessionConfig;
-use crate::sso::{Portal, SsoError};
+use crate::sso::{AccountInfo, Portal, SsoError};
 
 /// How listings are fetched.
 #[derive(Clone, Debug)]
@@ -278,16 +278,37 @@ pub async fn enumerate(
         }
     };
 
-    let mut next_token: Option<String> = None;
-    let mut seen_tokens = HashSet::new();
-    loop {
-        let page = {
-            let _permit = limit.clone().acquire_owned().await.expect("semaphore open");
-            paced(&pacer, opts, || {
+    // The next ListAccounts page is fetched while the role listings of the current one are being
+    // started, so the calls in flight stay at the bound across page boundaries. A JoinSet, so that an
+    // early return aborts a page still in flight.
+    type Page = Result<(Vec<AccountInfo>, Option<String>), SsoError>;
+    let mut pages: JoinSet<Page> = JoinSet::new();
+    let fetch_page = |pages: &mut JoinSet<Page>, next_token: Option<String>| {
+        let (portal, pacer, token, opts, limit) = (
+            portal.clone(),
+            pacer.clone(),
+            token.clone(),
+            opts.clone(),
+            limit.clone(),
+        );
+        pages.spawn(async move {
+            let _permit = limit.acquire_owned().await.expect("semaphore open");
+            paced(&pacer, &opts, || {
                 portal.list_accounts(&token, next_token.clone())
             })
             .await
-        };
+        });
+    };
+    let mut seen_tokens = HashSet::new();
+    fetch_page(&mut pages, None);
+    while let Some(page) = pages.join_next().await {
+        let page = page.unwrap_or_else(|join| {
+            Err(SsoError::Service {
+                op: "ListAccounts",
+                code: "TaskFailed".into(),
+                message: join.to_string(),
+            })
+        });
         let (page, next) = match page {
             Ok(p) => p,
             Err(e) => {
@@ -295,11 +316,22 @@ pub async fn enumerate(
                 return Err(incomplete("ListAccounts".into(), accounts.len(), known, e));
             }
         };
-        for info in page {
-            known += 1;
-            if let Some(p) = progress {
-                p.inc_length(1);
+        if let Some(t) = next.filter(|t| !t.is_empty()) {
+            if !seen_tokens.insert(t.clone()) {
+                tasks.abort_all();
+                return Err(ListError::PaginationLoop {
+                    session: session.name.clone(),
+                });
             }
+            fetch_page(&mut pages, Some(t));
+        }
+        // Counted before any role listing starts, so that a failure reports how many accounts the
+        // portal had shown, not how many had been handed a connection.
+        known += page.len();
+        if let Some(p) = progress {
+            p.inc_length(page.len() as u64);
+        }
+        for info in page {
             let permit = limit.clone().acquire_owned().await.expect("semaphore open");
             let (portal, pacer, token, opts) =
                 (portal.clone(), pacer.clone(), token.clone(), opts.clone());
@@ -357,18 +389,6 @@ pub async fn enumerate(
                     }
                 }
             }
-        }
-        match next {
-            Some(t) if !t.is_empty() => {
-                if !seen_tokens.insert(t.clone()) {
-                    tasks.abort_all();
-                    return Err(ListError::PaginationLoop {
-                        session: session.name.clone(),
-                    });
-                }
-                next_token = Some(t);
-            }
-            _ => break,
         }
     }
     while let Some(done) = tasks.join_next().await {

@@ -8,12 +8,18 @@ pub fn sanitize(s: &str, max: usize) -> String {
     let mut out: String = s
         .chars()
         .take(max)
-        .map(|c| if c.is_control() { '?' } else { c })
+        .map(|c| if c.is_control() || is_invisible_format(c) { '?' } else { c })
         .collect();
     if s.chars().count() > max {
         out.push('…');
     }
     out
+}
+
+/// Zero-width and bidirectional-control characters: they can make a name look like another one, or reorder
+/// what a terminal shows after them.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}')
 }
 
 pub fn stderr_is_terminal() -> bool {
@@ -66,6 +72,7 @@ mod tests {
         assert_eq!(sanitize("a\nb\x1b[31mc\t", 100), "a?b?[31mc?");
         assert_eq!(sanitize("abcdef", 3), "abc…");
         assert_eq!(sanitize("日本🚀", 10), "日本🚀");
+        assert_eq!(sanitize("evil\u{202E}gpj.exe\u{200B}", 100), "evil?gpj.exe?");
     }
 
     #[test]

@@ -37,15 +37,22 @@ pub async fn run(ctx: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
         let mut edit = |config: &ConfigFile| -> anyhow::Result<Option<String>> {
             let plans = plans_for(config, session, &listing, args.template.as_deref())?;
             let wanted: BTreeSet<&str> = plans.iter().map(|p| p.name.as_str()).collect();
+            let assigned: BTreeSet<(&str, &str)> = plans
+                .iter()
+                .map(|p| (p.account_id.as_str(), p.role_name.as_str()))
+                .collect();
             let existing: Vec<&Section> = config
                 .profiles()
                 .filter(|p| p.managed_by.as_deref() == Some(id.as_str()))
                 .collect();
-            let stale: Vec<&Section> = existing
+            let existing_names: BTreeSet<&str> = existing.iter().map(|s| s.name.as_str()).collect();
+            // A profile whose name is no longer planned is either renamed (its account × role is still
+            // assigned: a new template or override) and simply replaced, or stale: kept unless --prune.
+            let (renamed, stale): (Vec<&Section>, Vec<&Section>) = existing
                 .iter()
                 .copied()
                 .filter(|s| !wanted.contains(s.name.as_str()))
-                .collect();
+                .partition(|s| pair_of(s).is_some_and(|pair| assigned.contains(&pair)));
             let mut body = profiles::render_block(&plans, args.mode, &session.name, &exe)?;
             if !args.prune && !stale.is_empty() {
                 body.push_str(&render_stale(&stale)?);
@@ -54,9 +61,9 @@ pub async fn run(ctx: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
                 written: plans.len(),
                 added: wanted
                     .iter()
-                    .filter(|n| !existing.iter().any(|s| s.name == **n))
+                    .filter(|n| !existing_names.contains(**n))
                     .count(),
-                removed: if args.prune { stale.len() } else { 0 },
+                removed: renamed.len() + if args.prune { stale.len() } else { 0 },
                 kept_stale: if args.prune { 0 } else { stale.len() },
             };
             let new_text = config.splice_block(&id, Some(&body))?;
@@ -117,6 +124,16 @@ fn stale_note(kept: usize) -> String {
     } else {
         format!("; {kept} no longer assigned, kept (--prune removes them)")
     }
+}
+
+/// The account id and role a profile of awsso's block was written for (both modes write
+/// `aws_account_id` and `role_name`; the `sso_*` keys are a fallback for hand-edited blocks).
+fn pair_of(s: &Section) -> Option<(&str, &str)> {
+    let account = s
+        .get("aws_account_id")
+        .or_else(|| s.get("sso_account_id"))?;
+    let role = s.get("role_name").or_else(|| s.get("sso_role_name"))?;
+    Some((account, role))
 }
 
 /// Profiles of the block whose account or role disappeared, kept as they were (they were written by awsso,
