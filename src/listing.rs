@@ -363,58 +363,22 @@ pub async fn enumerate(
             });
             // Fail fast: a dead role listing aborts everything instead of waiting for the rest.
             while let Some(done) = tasks.try_join_next() {
-                match done {
-                    Ok(Ok(account)) => finish(&mut accounts, account),
-                    Ok(Err((id, e))) => {
+                match settled(done) {
+                    Ok(account) => finish(&mut accounts, account),
+                    Err((what, e)) => {
                         tasks.abort_all();
-                        return Err(incomplete(
-                            format!("ListAccountRoles for account {id}"),
-                            accounts.len(),
-                            known,
-                            e,
-                        ));
-                    }
-                    Err(join) => {
-                        tasks.abort_all();
-                        return Err(incomplete(
-                            "a role listing task".into(),
-                            accounts.len(),
-                            known,
-                            SsoError::Service {
-                                op: "ListAccountRoles",
-                                code: "TaskFailed".into(),
-                                message: join.to_string(),
-                            },
-                        ));
+                        return Err(incomplete(what, accounts.len(), known, e));
                     }
                 }
             }
         }
     }
     while let Some(done) = tasks.join_next().await {
-        match done {
-            Ok(Ok(account)) => finish(&mut accounts, account),
-            Ok(Err((id, e))) => {
+        match settled(done) {
+            Ok(account) => finish(&mut accounts, account),
+            Err((what, e)) => {
                 tasks.abort_all();
-                return Err(incomplete(
-                    format!("ListAccountRoles for account {id}"),
-                    accounts.len(),
-                    known,
-                    e,
-                ));
-            }
-            Err(join) => {
-                tasks.abort_all();
-                return Err(incomplete(
-                    "a role listing task".into(),
-                    accounts.len(),
-                    known,
-                    SsoError::Service {
-                        op: "ListAccountRoles",
-                        code: "TaskFailed".into(),
-                        message: join.to_string(),
-                    },
-                ));
+                return Err(incomplete(what, accounts.len(), known, e));
             }
         }
     }
@@ -425,6 +389,24 @@ pub async fn enumerate(
         fetched_at: crate::sso::now(),
         accounts: accounts.into_values().collect(),
     })
+}
+
+/// A finished role listing task: its account, or which call failed and why.
+fn settled(
+    done: Result<Result<Account, (String, SsoError)>, tokio::task::JoinError>,
+) -> Result<Account, (String, SsoError)> {
+    match done {
+        Ok(Ok(account)) => Ok(account),
+        Ok(Err((id, e))) => Err((format!("ListAccountRoles for account {id}"), e)),
+        Err(join) => Err((
+            "a role listing task".into(),
+            SsoError::Service {
+                op: "ListAccountRoles",
+                code: "TaskFailed".into(),
+                message: join.to_string(),
+            },
+        )),
+    }
 }
 
 /// A progress bar on stderr while enumerating, only when stderr is a terminal.

@@ -8,7 +8,13 @@ pub fn sanitize(s: &str, max: usize) -> String {
     let mut out: String = s
         .chars()
         .take(max)
-        .map(|c| if c.is_control() || is_invisible_format(c) { '?' } else { c })
+        .map(|c| {
+            if c.is_control() || is_invisible_format(c) {
+                '?'
+            } else {
+                c
+            }
+        })
         .collect();
     if s.chars().count() > max {
         out.push('…');
@@ -72,7 +78,10 @@ mod tests {
         assert_eq!(sanitize("a\nb\x1b[31mc\t", 100), "a?b?[31mc?");
         assert_eq!(sanitize("abcdef", 3), "abc…");
         assert_eq!(sanitize("日本🚀", 10), "日本🚀");
-        assert_eq!(sanitize("evil\u{202E}gpj.exe\u{200B}", 100), "evil?gpj.exe?");
+        assert_eq!(
+            sanitize("evil\u{202E}gpj.exe\u{200B}", 100),
+            "evil?gpj.exe?"
+        );
     }
 
     #[test]
