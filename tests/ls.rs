@@ -22,24 +22,6 @@ fn sim(accounts: usize, roles: usize) -> SimConfig {
     }
 }
 
-/// The simulator's role names, in its documented order.
-fn role_names(n: usize) -> Vec<String> {
-    let known = [
-        "AdministratorAccess",
-        "ReadOnlyAccess",
-        "PowerUserAccess",
-        "Billing",
-    ];
-    (0..n)
-        .map(|i| {
-            known
-                .get(i)
-                .map(|s| (*s).to_owned())
-                .unwrap_or_else(|| format!("Role{}", i + 1))
-        })
-        .collect()
-}
-
 /// `(account id, account name, role)` for every pair the simulator serves right now.
 fn served(user: &User) -> BTreeSet<(String, String, String)> {
     let roles = role_names(user.sim.config().roles_per_account);

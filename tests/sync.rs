@@ -60,24 +60,6 @@ fn logged_in(cfg: SimConfig) -> User {
     user
 }
 
-/// The simulator's role names, in its documented order.
-fn role_names(n: usize) -> Vec<String> {
-    let known = [
-        "AdministratorAccess",
-        "ReadOnlyAccess",
-        "PowerUserAccess",
-        "Billing",
-    ];
-    (0..n)
-        .map(|i| {
-            known
-                .get(i)
-                .map(|s| (*s).to_owned())
-                .unwrap_or_else(|| format!("Role{}", i + 1))
-        })
-        .collect()
-}
-
 /// `(account id, role)` for every pair the simulator serves right now.
 fn served_pairs(user: &User) -> BTreeSet<(String, String)> {
     let roles = role_names(user.sim.config().roles_per_account);
