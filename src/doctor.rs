@@ -497,21 +497,6 @@ pub fn profile_checks(
 
 // ---- managed blocks ----
 
-/// The keys `awsso sync` writes into a profile (see `profiles`).
-pub const AWSSO_KEYS: [&str; 11] = [
-    "credential_process",
-    "sso_session",
-    "sso_account_id",
-    "sso_role_name",
-    "region",
-    "color",
-    "granted_color",
-    "aws_account_id",
-    "role_name",
-    "awsso_account_name",
-    "awsso_display_name",
-];
-
 /// One profile as `awsso sync` would write it now: its name and its `(key, value)` pairs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExpectedProfile {
@@ -594,7 +579,7 @@ pub fn block_checks(
                 continue;
             }
             for e in &s.entries {
-                if !AWSSO_KEYS
+                if !crate::profiles::WRITTEN_KEYS
                     .iter()
                     .any(|k| k.eq_ignore_ascii_case(e.key.trim()))
                 {

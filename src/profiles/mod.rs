@@ -82,7 +82,7 @@ mod settings;
 
 pub use color::{builtin_color, container_color, hashed_color};
 pub use naming::{ProfilePlan, is_valid_account_id, is_valid_role_name, plan};
-pub use render::{render_block, shell_quote};
+pub use render::{WRITTEN_KEYS, render_block, shell_quote};
 pub use settings::{
     AccountOverride, ColorRule, DEFAULT_TEMPLATE, PLACEHOLDERS, Settings, SettingsError,
     load_settings, settings_path, validate_template,

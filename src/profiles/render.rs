@@ -56,6 +56,22 @@ pub fn render_block(
     Ok(out)
 }
 
+/// Every key `render_block` writes into a profile, in either mode; `awsso doctor` flags any other key
+/// inside a managed block as a hand edit.
+pub const WRITTEN_KEYS: [&str; 11] = [
+    "credential_process",
+    "sso_session",
+    "sso_account_id",
+    "sso_role_name",
+    "region",
+    "color",
+    "granted_color",
+    "aws_account_id",
+    "role_name",
+    "awsso_account_name",
+    "awsso_display_name",
+];
+
 /// Quote one word so that both botocore (Python shlex.split, POSIX mode) and `sh -c` read it back as
 /// exactly `s`.
 ///
@@ -395,6 +411,29 @@ mod tests {
                 assert_eq!(py, want, "python: {line}");
             }
         }
+    }
+
+    /// `WRITTEN_KEYS` (what doctor accepts in a block) is exactly what the two modes write together.
+    #[test]
+    fn written_keys_are_exactly_what_render_block_writes() {
+        let listing = hostile_listing();
+        let plans = plan(
+            &listing,
+            &Settings::default(),
+            "us-east-1",
+            &BTreeSet::new(),
+        );
+        let exe = PathBuf::from("/opt/awsso");
+        let mut seen = BTreeSet::new();
+        for mode in [Mode::Process, Mode::Native] {
+            let body = render_block(&plans, mode, "corp", &exe).unwrap();
+            let cfg = ConfigFile::parse(Path::new("body"), body).unwrap();
+            for section in &cfg.sections {
+                seen.extend(section.entries.iter().map(|e| e.key.clone()));
+            }
+        }
+        let expected: BTreeSet<String> = WRITTEN_KEYS.iter().map(|k| k.to_string()).collect();
+        assert_eq!(seen, expected);
     }
 
     /// botocore itself, when installed, reads the written profiles with the same keys and values.
