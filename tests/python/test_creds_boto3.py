@@ -16,22 +16,18 @@ import configparser
 import hashlib
 import json
 import os
-import pathlib
 import shlex
 import shutil
 import stat
 import subprocess
 import sys
 import urllib.request
-import uuid
 
 import boto3
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-TARGET = pathlib.Path(os.environ.get("AWSSO_TEST_TARGET_DIR") or REPO / "target")
-AWSSO_BIN = os.environ.get("AWSSO_BIN") or str(TARGET / "debug" / "awsso")
-SIM_BIN = os.environ.get("AWSSO_SIM_BIN") or str(TARGET / "debug" / "awsso-sim")
+from awsso_harness import AWSSO_BIN, IsolatedUser, simulator
+
 START_URL = "https://d-pytest0001.awsapps.com/start"
 SESSION = "d-pytest0001"
 REGION = "eu-west-1"
@@ -41,21 +37,8 @@ ROLE = "ReadOnlyAccess"
 
 @pytest.fixture
 def sim():
-    for path in (AWSSO_BIN, SIM_BIN):
-        if not os.path.exists(path):
-            pytest.fail(f"{path} not found; run `cargo build -p awsso -p awsso-sim`")
-    proc = subprocess.Popen(
-        [SIM_BIN, "--port", "0", "--quiet", "--accounts", "3"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    line = proc.stdout.readline().strip()
-    assert line.startswith("AWSSO_SIM_URL=http://127.0.0.1:"), line
-    yield line.split("=", 1)[1]
-    proc.terminate()
-    proc.wait(timeout=10)
-    proc.stdout.close()
+    with simulator("--accounts", "3") as url:
+        yield url
 
 
 def admin(url, path):
@@ -63,40 +46,16 @@ def admin(url, path):
         return json.loads(resp.read())
 
 
-class User:
+class User(IsolatedUser):
     """An isolated person: HOME, AWS config, awsso cache dir and keyring namespace. botocore in this
     process sees the same environment (and passes it on to the `awsso creds` it runs)."""
-
     def __init__(self, home, sim_url, monkeypatch):
-        self.home = home
-        self.sim_url = sim_url
-        (home / ".aws").mkdir(parents=True)
-        self.config = home / ".aws" / "config"
-        self.env = {k: os.environ[k] for k in ("PATH", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "LANG") if k in os.environ}
-        self.env.update(
-            HOME=str(home),
-            AWS_CONFIG_FILE=str(self.config),
-            AWS_SHARED_CREDENTIALS_FILE=str(home / ".aws" / "credentials"),
-            AWSSO_CACHE_DIR=str(home / ".cache" / "awsso"),
-            AWSSO_KEYRING_SERVICE=f"awsso-pytest-{os.getpid()}-{uuid.uuid4().hex[:8]}",
-            AWS_ENDPOINT_URL_SSO=sim_url,
-            AWS_ENDPOINT_URL_SSO_OIDC=sim_url,
-        )
-        if os.environ.get("AWSSO_TEST_STORE"):
-            self.env["AWSSO_STORE"] = os.environ["AWSSO_TEST_STORE"]
+        super().__init__(home, sim_url)
         for k in list(os.environ):
             if k.startswith("AWS_") or (k.startswith("AWSSO_") and not k.startswith("AWSSO_TEST_")):
                 monkeypatch.delenv(k)
         for k, v in self.env.items():
             monkeypatch.setenv(k, v)
-
-    def run(self, *args, exe=AWSSO_BIN, check=True):
-        r = subprocess.run(
-            [exe, *args], env=self.env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120
-        )
-        if check:
-            assert r.returncode == 0, f"awsso {args}: exit {r.returncode}\n{r.stdout}\n{r.stderr}"
-        return r
 
     def login(self, *extra):
         return self.run("login", "--start-url", START_URL, "--region", REGION, "--no-browser", *extra)

@@ -4,7 +4,7 @@ Starts the simulator binary and drives it with botocore's own `sso-oidc` and `ss
 the routes, JSON field names, epoch units and (above all) the error shapes are proven to parse
 the way a real SDK parses the real service.
 
-Binary: $AWSSO_SIM_BIN, default <repo>/target/debug/awsso-sim (build with
+Binary: $AWSSO_SIM_BIN, default <target>/debug/awsso-sim (build with
 `cargo build -p awsso-sim`). Run: `.venv/bin/pytest tests/python -q`.
 """
 
@@ -13,7 +13,6 @@ import hashlib
 import http.client
 import json
 import os
-import pathlib
 import secrets
 import signal
 import subprocess
@@ -28,8 +27,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-SIM_BIN = os.environ.get("AWSSO_SIM_BIN") or str(REPO / "target" / "debug" / "awsso-sim")
+from awsso_harness import SIM_BIN
 SCOPE = "sso:account:access"
 START_URL = "https://d-1234567890.awsapps.com/start"
 ACCOUNTS = 45

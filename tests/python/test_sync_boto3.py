@@ -14,12 +14,9 @@ the environment provides (run under scripts/lib/with-secret-service.sh); $AWSSO_
 on as AWSSO_STORE.
 """
 
-import itertools
 import json
 import os
-import pathlib
 import re
-import subprocess
 
 import boto3
 import botocore.session
@@ -28,10 +25,8 @@ from botocore.compat import compat_shell_split
 from botocore.credentials import SSOProvider
 from botocore.exceptions import ProfileNotFound
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-TARGET = pathlib.Path(os.environ.get("AWSSO_TEST_TARGET_DIR") or REPO / "target")
-AWSSO_BIN = os.environ.get("AWSSO_BIN") or str(TARGET / "debug" / "awsso")
-SIM_BIN = os.environ.get("AWSSO_SIM_BIN") or str(TARGET / "debug" / "awsso-sim")
+from awsso_harness import AWSSO_BIN, IsolatedUser, simulator
+
 START_URL = "https://d-pysync0001.awsapps.com/start"
 SESSION = "d-pysync0001"
 REGION = "eu-west-1"
@@ -50,54 +45,17 @@ region = ap-south-1
 role_arn = arn:aws:iam::123456789012:role/Mine
 source_profile = default
 """
-_counter = itertools.count()
 
 
 @pytest.fixture
 def sim_url():
-    for path in (AWSSO_BIN, SIM_BIN):
-        if not os.path.exists(path):
-            pytest.fail(f"{path} not found; run `cargo build -p awsso -p awsso-sim`")
-    proc = subprocess.Popen(
-        [SIM_BIN, "--port", "0", "--quiet", "--accounts", str(ACCOUNTS), "--roles", str(len(ROLES)),
-         "--hostile-names", "--interval", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    line = proc.stdout.readline().strip()
-    assert line.startswith("AWSSO_SIM_URL=http://127.0.0.1:"), line
-    yield line.split("=", 1)[1]
-    proc.terminate()
-    proc.wait(timeout=10)
-    proc.stdout.close()
+    with simulator("--accounts", str(ACCOUNTS), "--roles", str(len(ROLES)), "--hostile-names",
+                   "--interval", "1") as url:
+        yield url
 
 
-class User:
+class User(IsolatedUser):
     """An isolated person: HOME, AWS config, awsso cache dir and keyring namespace."""
-
-    def __init__(self, home, sim_url):
-        (home / ".aws").mkdir(parents=True)
-        self.config = home / ".aws" / "config"
-        self.env = {k: os.environ[k] for k in ("PATH", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "LANG")
-                    if k in os.environ}
-        self.env.update(
-            HOME=str(home),
-            AWS_CONFIG_FILE=str(self.config),
-            AWS_SHARED_CREDENTIALS_FILE=str(home / ".aws" / "credentials"),
-            AWSSO_CACHE_DIR=str(home / ".cache" / "awsso"),
-            AWSSO_KEYRING_SERVICE=f"awsso-pytest-sync-{os.getpid()}-{next(_counter)}",
-            AWS_ENDPOINT_URL_SSO_OIDC=sim_url,
-            AWS_ENDPOINT_URL_SSO=sim_url,
-        )
-        if os.environ.get("AWSSO_TEST_STORE"):
-            self.env["AWSSO_STORE"] = os.environ["AWSSO_TEST_STORE"]
-
-    def run(self, *args):
-        r = subprocess.run([AWSSO_BIN, *args], env=self.env, capture_output=True, text=True,
-                           stdin=subprocess.DEVNULL, timeout=120)
-        assert r.returncode == 0, f"awsso {' '.join(args)}: exit {r.returncode}\n{r.stdout}\n{r.stderr}"
-        return r
 
     def listed(self):
         """`awsso ls --json` as {profile name: row}."""
@@ -116,7 +74,7 @@ def user(tmp_path, sim_url, monkeypatch):
     monkeypatch.setenv("AWS_CONFIG_FILE", u.env["AWS_CONFIG_FILE"])
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", u.env["AWS_SHARED_CREDENTIALS_FILE"])
     yield u
-    subprocess.run([AWSSO_BIN, "logout", "--all"], env=u.env, capture_output=True, timeout=60)
+    u.run("logout", "--all", check=False)
 
 
 def test_botocore_sees_exactly_the_synced_profiles(user):
