@@ -30,6 +30,8 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 # shellcheck source=lib/common.sh
 source "$repo/scripts/lib/common.sh"
+# shellcheck source=lib/need.sh
+source "$repo/scripts/lib/need.sh"
 
 runs=300
 py_runs=200
@@ -62,17 +64,11 @@ if [[ -z "${_AWSSO_BENCH_INNER:-}" ]]; then
     cargo build --release -p awsso -p awsso-sim
   fi
   [[ -x "$target/awsso" && -x "$target/awsso-sim" ]] || die "no release binaries in $target (drop --no-build)"
+  need python3 python3-venv hyperfine keyctl curl || die "cannot install what the benchmark runs"
   if ! "$venv/bin/python" -c 'import boto3, aws_sso_lib' 2>/dev/null; then
     log "creating $venv with aws-sso-util and boto3 (PyPI)"
     [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
     "$venv/bin/python" -m pip install -q --disable-pip-version-check aws-sso-util boto3
-  fi
-  if ! command -v hyperfine >/dev/null; then
-    log "apt-get install hyperfine"
-    sudo=()
-    ((EUID == 0)) || sudo=(sudo)
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine </dev/null ||
-      die "hyperfine is needed (apt-get install hyperfine, or cargo install hyperfine)"
   fi
   bash "$repo/scripts/lib/with-keyutils.sh" --check || die "the kernel keyring is not usable here"
   exec bash "$repo/scripts/lib/with-secret-service.sh" \

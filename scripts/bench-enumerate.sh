@@ -20,6 +20,8 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=lib/common.sh
 source "$repo/scripts/lib/common.sh"
+# shellcheck source=lib/need.sh
+source "$repo/scripts/lib/need.sh"
 
 runs=5
 quick=0
@@ -39,7 +41,7 @@ while [[ $# -gt 0 ]]; do
 done
 
 if [[ -z "${AWSSO_BENCH_INNER:-}" ]]; then
-  for tool in curl python3; do command -v "$tool" >/dev/null || die "'$tool' is needed"; done
+  need curl python3 || die "cannot install what the benchmark runs"
   if ((build)); then
     log "cargo build --release -p awsso -p awsso-sim"
     (cd "$repo" && cargo build --release --quiet -p awsso -p awsso-sim)

@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # awsso's test command: ./scripts/test.sh [--quick] [--no-install] [-- RUST_TEST_FILTER_ARGS...]
 #
-#   1. installs what the tests need, only when missing (Debian packages with apt, including zsh
-#      and fish for the completion tests; a .venv with boto3 + pytest at the repo root);
+#   1. installs what the tests run, only when missing: each command's Debian package with apt
+#      (scripts/lib/need.sh: zsh, fish, tmux, patch, keyutils, python3-venv, awscli = the AWS CLI v2,
+#      nodejs/npm; the keyring wrappers add dbus, gnome-keyring, libsecret-tools), a .venv with
+#      boto3 + pytest at the repo root, and tests/js/node_modules (`npm ci`: the AWS SDK for
+#      JavaScript v3, as tests/js/package-lock.json pins it);
 #   2. checks both real credential stores: an unlocked gnome-keyring Secret Service on a
 #      private D-Bus, and the kernel keyring (keyutils) in an anonymous session keyring;
 #   3. builds once: cargo build --workspace --all-targets;
 #   4. runs the Rust tests against the Secret Service (AWSSO_TEST_STORE=secret-service),
 #      then again against keyutils with no D-Bus at all (AWSSO_TEST_STORE=keyutils);
 #      cargo-nextest when present (plus doctests via cargo test --doc), else cargo test;
-#   5. runs the Python tests: .venv/bin/pytest tests/python -q (no tests yet is not a failure);
+#   5. runs the Python tests: .venv/bin/pytest tests/python -q (boto3, the AWS CLI, the JavaScript
+#      SDK driven by node from pytest, and need.sh's self-test; no tests yet is not a failure);
 #   6. prints a summary; exits non-zero if any step failed.
 #
 # Options:
 #   --quick        skip the keyutils pass
-#   --no-install   don't touch apt or pip (missing pieces then fail or are skipped loudly)
+#   --no-install   don't touch apt, pip or npm (missing pieces then fail or are skipped loudly)
 #   -- ARGS        passed to the Rust test runner in both passes (e.g. a test-name filter)
 # Environment:
 #   AWSSO_TEST_ONLY_ENV=1    stop after installing and checking both keyrings (no cargo)
@@ -29,7 +33,9 @@ lib="$repo/scripts/lib"
 # shellcheck source=lib/common.sh
 source "$lib/common.sh"
 
-APT_PACKAGES=(gnome-keyring dbus dbus-x11 keyutils libdbus-1-dev pkg-config libsecret-tools zsh fish)
+# shellcheck source=lib/need.sh
+source "$lib/need.sh"
+
 PIP_PACKAGES=(boto3 pytest)
 
 quick=0
@@ -38,7 +44,10 @@ runner_args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) quick=1 ;;
-    --no-install) install=0 ;;
+    --no-install)
+      install=0
+      export AWSSO_NO_INSTALL=1
+      ;;
     -h | --help)
       sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
       exit 0
@@ -99,27 +108,10 @@ summary() {
 }
 
 # ---- 1. install -------------------------------------------------------------------------
-pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-
+# The commands the tests run (scripts/lib/need.sh maps each to its Debian package and installs only
+# what is missing). The keyring wrappers install their own (dbus, gnome-keyring, libsecret-tools).
 install_apt() {
-  local missing=() p sudo=()
-  for p in "${APT_PACKAGES[@]}"; do pkg_installed "$p" || missing+=("$p"); done
-  if ((${#missing[@]} == 0)); then
-    ok "apt packages present: ${APT_PACKAGES[*]}"
-    return 0
-  fi
-  if ((install == 0)); then
-    warn "--no-install: missing Debian packages: ${missing[*]}"
-    return 0
-  fi
-  if ((EUID != 0)); then
-    command -v sudo >/dev/null || die "need root or sudo to install: ${missing[*]}"
-    sudo=(sudo)
-  fi
-  log "apt-get install ${missing[*]}"
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Use-Pty=0 \
-    --no-install-recommends "${missing[@]}" </dev/null
+  need zsh fish patch script tmux keyctl python3 python3-venv /usr/bin/aws node npm
 }
 
 venv_ok() { [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c 'import boto3, pytest' 2>/dev/null; }
@@ -142,10 +134,33 @@ install_venv() {
   venv_ok || die ".venv was created but cannot import boto3/pytest"
 }
 
+js="$repo/tests/js"
+js_ok() { [[ -f "$js/node_modules/.package-lock.json" ]] && cmp -s "$js/package-lock.json" "$js/node_modules/.package-lock.json.src" 2>/dev/null; }
+install_js() { # the AWS SDK for JavaScript v3, exactly as package-lock.json pins it
+  if js_ok; then
+    ok "tests/js/node_modules matches package-lock.json"
+    return 0
+  fi
+  if ((install == 0)); then
+    warn "--no-install: tests/js/node_modules missing or stale; the JavaScript SDK tests will fail"
+    return 1
+  fi
+  command -v npm >/dev/null || return 1
+  log "npm ci in tests/js"
+  (cd "$js" && npm ci --no-audit --no-fund --loglevel=error) &&
+    cp "$js/package-lock.json" "$js/node_modules/.package-lock.json.src"
+}
+
 start=$SECONDS
-install_apt
+install_result=PASS
+if ! install_apt; then
+  if ((install)); then install_result="FAIL (apt)"; else install_result="WARN (missing commands)"; fi
+fi
 install_venv
-record "install (apt, .venv)" PASS $((SECONDS - start))
+if ! install_js; then
+  if ((install)); then install_result="FAIL (npm ci)"; else install_result="WARN (no tests/js/node_modules)"; fi
+fi
+record "install (apt, .venv, npm ci in tests/js)" "$install_result" $((SECONDS - start))
 
 # ---- 2. check both real keyrings ----------------------------------------------------------
 run_step "check: Secret Service (gnome-keyring on private D-Bus)" \

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Try awsso end to end in two minutes, against the bundled Identity Center simulator: ./scripts/try.sh
 #
-# Builds awsso and the simulator, installs a keyring if the machine has none (gnome-keyring + keyutils via
-# apt, only when missing), then, in a throwaway HOME with its own AWS config, walks through what a person
-# does: log in (device code, approved by the simulator), status, ls, sync, creds, exec, env, logout.
+# Installs, with apt and only when missing, the commands it runs (scripts/lib/need.sh: keyutils, and for
+# the private Secret Service dbus, gnome-keyring and libsecret-tools), builds awsso and the simulator
+# (libdbus is vendored: no -dev package), then, in a throwaway HOME with its own AWS config, walks
+# through what a person does: log in (device code, approved by the simulator), status, ls, sync, creds, exec, env, logout.
 # Nothing outside the temporary directory is touched; the keyring entries live in a private keyring.
 #
 # Options: --accounts N (default 6), --keep (leave the temporary HOME for a look around).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$repo/scripts/lib/common.sh"
+# shellcheck source=lib/need.sh
+source "$repo/scripts/lib/need.sh"
 
 accounts=6
 keep=0
@@ -24,16 +27,9 @@ while [[ $# -gt 0 ]]; do
 done
 
 if [[ -z "${AWSSO_TRY_INNER:-}" ]]; then
-  missing=()
-  for p in gnome-keyring dbus keyutils; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    sudo=(); [[ $(id -u) -eq 0 ]] || sudo=(sudo)
-    log "installing a keyring for the demo: ${missing[*]}"
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
+  # What this script runs itself; with-secret-service.sh installs the Secret Service's own pieces.
+  # need-not: fish (only `--shell fish`, an argument)
+  need keyctl || die "try.sh needs keyctl (Debian: keyutils)"
   log "building awsso and the simulator (first build: a minute or two)"
   (cd "$repo" && cargo build --quiet -p awsso -p awsso-sim)
   # A private, unlocked Secret Service on a private D-Bus, plus a fresh kernel session keyring.

@@ -18,6 +18,9 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=common.sh
 source "$here/common.sh"
+# shellcheck source=need.sh
+source "$here/need.sh"
+need keyctl || die "cannot use the kernel keyring here without keyctl"
 
 keyutils_usable() {
   command -v keyctl >/dev/null || return 1
@@ -36,7 +39,6 @@ fi
 [[ $# -gt 0 ]] || die "usage: $0 --check | CMD [ARGS...]"
 
 if [[ -z "${_AWSSO_IN_KEY_SESSION:-}" ]]; then
-  command -v keyctl >/dev/null || die "'keyctl' not found: install keyutils (./scripts/test.sh does)"
   keyutils_usable || die "the kernel keyring (keyctl session / add_key) is not usable here"
   exec keyctl session - env _AWSSO_IN_KEY_SESSION=1 bash "${BASH_SOURCE[0]}" "$@"
 fi

@@ -29,10 +29,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/common.sh"
 
 if [[ -z "${_AWSSO_IN_PRIVATE_BUS:-}" ]]; then
-  for tool in dbus-run-session dbus-send gnome-keyring-daemon secret-tool; do
-    command -v "$tool" >/dev/null ||
-      die "'$tool' not found: install gnome-keyring dbus libsecret-tools (./scripts/test.sh does)"
-  done
+  # shellcheck source=need.sh
+  source "$here/need.sh"
+  need dbus-run-session dbus-send gnome-keyring-daemon secret-tool || die "cannot set up a Secret Service here"
   # (dbus-daemon prints "Failed to set fd limit to 65536" when run as root in a sandbox: harmless.)
   exec dbus-run-session -- env _AWSSO_IN_PRIVATE_BUS=1 bash "${BASH_SOURCE[0]}" "$@"
 fi
