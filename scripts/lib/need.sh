@@ -163,12 +163,12 @@ apt-get -qq -o DPkg::Lock::Timeout=600 -o Dpkg::Use-Pty=0 install -y --no-instal
     fails=$((fails + 1))
   }
   # 3. test.sh names every program the tests spawn by name (Rust: Command::new / .run("..."); Python:
-  #    the harness's *_BIN / *_CLI constants), except the base system's (bash, sh, kill...).
+  #    "/usr/bin/X" and shutil.which("X") in the harness), except the base system's (bash, sh, kill...).
   local spawned
   spawned="$(grep -rhoE 'Command::new\("[^"]+"\)|\.run\("[^"]+"' "$repo"/tests/*.rs "$repo"/tests/common 2>/dev/null |
     sed -E 's/.*\("([^"]+)".*/\1/' | sort -u)"
-  spawned+=$'\n'"$(grep -hoE '^[A-Z_]+ = "(/usr/bin/[^"]+|node|npm)"' "$repo"/tests/python/*.py 2>/dev/null |
-    sed -E 's/.*"([^"]+)"/\1/' | sort -u)"
+  spawned+=$'\n'"$(grep -hoE '"/usr/bin/[^"]+"|which\("[^"]+"\)' "$repo"/tests/python/*.py 2>/dev/null |
+    sed -E 's/.*"([^"]+)".*/\1/' | sort -u)"
   for cmd in $spawned; do
     case "$cmd" in bash | sh | kill | env | true | false | cat | sleep) continue ;; esac
     if ! _need_named "$repo/scripts/test.sh" "$cmd"; then
