@@ -85,3 +85,13 @@ def test_signed_request_uses_the_simulators_keys(user):
     # ...and the check can fail: another secret key gives another signature.
     assert sigv4_signature("x" + want["secret_access_key"], "POST", path, query, call["headers"],
                            call["body"]) != signature
+
+
+def test_logged_out_the_cli_shows_awssos_hint(user):
+    profile = user.profile_for(ACCOUNT, ROLE)
+    user.run("logout")
+    r = user.aws("configure", "export-credentials", "--profile", profile, check=False)
+    assert r.returncode != 0, r.stdout
+    assert r.stdout == "", r.stdout
+    assert "awsso login --session" in r.stderr, r.stderr  # awsso's own hint reaches the person
+    assert user.issued() == []

@@ -4,7 +4,8 @@ binary, the real keyring; node runs tests/js/resolve.mjs in the user's isolated 
 
 1. Process profiles (`awsso sync`): `fromIni` and `fromProcess` run `awsso creds` and return exactly the
    credentials the simulator issued for the profile's account and role.
-2. Native profiles (`awsso sync --mode native` + `awsso login --export-cli-cache`): `fromSSO` reads the
+2. Native profiles (`awsso sync --mode native` + `awsso login --export-cli-cache`): `fromSSO` (and `fromIni`,
+   which hands such a profile to the same code) reads the
    exported token (sso-session form, ~/.aws/sso/cache/sha1(session).json) and calls the simulator's portal
    itself (the SDK honours AWS_ENDPOINT_URL_SSO), returning the credentials the simulator issued to it.
 3. With 4 minutes left on the exported token, the SDK refuses it (inside its 5-minute window it wants to
@@ -73,16 +74,17 @@ def native_profile(user):
     return profile
 
 
-def test_from_sso_native_profile_with_the_exported_token(user):
+@pytest.mark.parametrize("provider", ["fromSSO", "fromIni"])
+def test_native_profile_with_the_exported_token(user, provider):
     login(user, "--export-cli-cache")
     profile = native_profile(user)
     before = user.count("GetRoleCredentials")
-    got = user.js("fromSSO", profile)
+    got = user.js(provider, profile)
     assert user.count("GetRoleCredentials") == before + 1  # the SDK's own call, with awsso's token
     assert resolved(got) == keys(user.issued()[-1])
 
     user.run("logout")
-    assert "error" in user.js("fromSSO", profile)
+    assert "error" in user.js(provider, profile)
 
 
 def four_minutes_left(user):
