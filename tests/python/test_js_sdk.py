@@ -5,9 +5,9 @@ binary, the real keyring; node runs tests/js/resolve.mjs in the user's isolated 
 1. Process profiles (`awsso sync`): `fromIni` and `fromProcess` run `awsso creds` and return exactly the
    credentials the simulator issued for the profile's account and role.
 2. Native profiles (`awsso sync --mode native` + `awsso login --export-cli-cache`): `fromSSO` (and `fromIni`,
-   which hands such a profile to the same code) reads the
-   exported token (sso-session form, ~/.aws/sso/cache/sha1(session).json) and calls the simulator's portal
-   itself (the SDK honours AWS_ENDPOINT_URL_SSO), returning the credentials the simulator issued to it.
+   which hands such a profile to the same code) reads the exported token (sso-session form,
+   ~/.aws/sso/cache/sha1(session).json) and calls the simulator's portal itself (the SDK honours
+   AWS_ENDPOINT_URL_SSO), returning the credentials the simulator issued to it.
 3. With 4 minutes left on the exported token, the SDK refuses it (inside its 5-minute window it wants to
    refresh, and the export has no refresh token); once awsso has run again it must have re-exported a fresh
    token, so that fromSSO works again.
