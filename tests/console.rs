@@ -394,6 +394,6 @@ fn unknown_profiles_and_destinations_are_explained() {
     .fails_with(1)
     .stderr_has("not an https URL");
     user.run(&["console", "--print"])
-        .fails_with(1)
+        .fails_with(2)
         .stderr_has("which role?");
 }

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use super::Context;
 use super::creds::{credentials_for, resolve_target};
-use crate::browser::{Handoff, HandoffError};
+use crate::browser::Handoff;
 use crate::cli::ConsoleArgs;
-use crate::console::{self, ConsoleError};
+use crate::console;
 use crate::error::UserError;
 use crate::output::sanitize;
 use crate::secret::Secret;
@@ -21,11 +21,6 @@ use crate::session;
 const BROWSER_WAIT: Duration = Duration::from_secs(15);
 /// How long the one-shot link for a federated sign-in waits for the browser to open it.
 const HANDOFF_WAIT: Duration = Duration::from_secs(60);
-
-fn user_error(e: ConsoleError) -> anyhow::Error {
-    let hint = e.hint();
-    UserError::new(e.to_string(), hint).into()
-}
 
 pub async fn run(ctx: &Context, args: ConsoleArgs) -> anyhow::Result<ExitCode> {
     let config = ctx.load_config()?;
@@ -47,8 +42,7 @@ pub async fn run(ctx: &Context, args: ConsoleArgs) -> anyhow::Result<ExitCode> {
         .destination
         .as_deref()
         .map(|d| console::destination(d, &region))
-        .transpose()
-        .map_err(user_error)?;
+        .transpose()?;
     let what = format!(
         "role {} in account {}",
         sanitize(&target.role_name, 64),
@@ -87,9 +81,7 @@ pub async fn run(ctx: &Context, args: ConsoleArgs) -> anyhow::Result<ExitCode> {
     let (creds, session) = credentials_for(ctx, &config, &target, false).await?;
     let endpoint = console::signin_endpoint(&session.region);
     let landing = destination.unwrap_or_else(|| console::home(&region));
-    let url: Secret<String> = console::federated_url(&endpoint, &creds, &landing)
-        .await
-        .map_err(user_error)?;
+    let url: Secret<String> = console::federated_url(&endpoint, &creds, &landing).await?;
     if args.print {
         println!("{}", url.expose());
         eprintln!(
@@ -99,11 +91,11 @@ pub async fn run(ctx: &Context, args: ConsoleArgs) -> anyhow::Result<ExitCode> {
     }
     // The browser's argv is world-readable (/proc/PID/cmdline): it gets a one-shot loopback link, and the
     // sign-in URL only travels over that connection, as a redirect.
-    let handoff = Handoff::bind().await.map_err(handoff_error)?;
+    let handoff = Handoff::bind().await?;
     let launched = launch(handoff.url());
     tokio::select! {
         served = handoff.serve(&url, HANDOFF_WAIT) => {
-            served.map_err(handoff_error)?;
+            served?;
             eprintln!("Opened the console as {what}.");
             Ok(ExitCode::SUCCESS)
         }
@@ -113,16 +105,6 @@ pub async fn run(ctx: &Context, args: ConsoleArgs) -> anyhow::Result<ExitCode> {
         )
         .into()),
     }
-}
-
-fn handoff_error(e: HandoffError) -> anyhow::Error {
-    let hint = match e {
-        HandoffError::Listen(_) => "pass --print to get the URL instead",
-        HandoffError::TimedOut(_) => {
-            "the browser must open the link it was given; pass --print to get the URL instead"
-        }
-    };
-    UserError::new(e.to_string(), hint).into()
 }
 
 /// Starts the browser in a thread; the answer says whether the launcher ran. Text browsers only return
