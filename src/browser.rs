@@ -1,5 +1,6 @@
 //! Opening URLs in the person's browser, only where one can be: `$BROWSER` set, a desktop session, or a
-//! platform that always has one. Over a plain SSH session awsso prints the URL instead.
+//! platform that always has one. Over a plain SSH session awsso prints the URL instead. A URL that is a
+//! credential never goes on the browser's command line: [`Handoff`] stands in for it.
 
 /// Whether a browser can plausibly be opened from here.
 pub fn available() -> bool {
@@ -32,4 +33,213 @@ pub fn open(url: &str) {
             tracing::debug!("could not open a browser: {e}");
         }
     });
+}
+
+/// A one-shot loopback link standing in for a secret URL (a federation sign-in URL signs in whoever opens
+/// it): the browser's command line, which every user can read in `/proc/PID/cmdline`, only carries
+/// `http://127.0.0.1:PORT/RANDOM`. awsso answers that path once with a redirect to the secret URL and then
+/// closes the port. On Linux only a connection from awsso's own uid gets the redirect (the owner of the
+/// client socket is looked up in `/proc/net/tcp`), so another user racing the browser to the link gets
+/// nothing and cannot burn it either.
+pub struct Handoff {
+    listener: tokio::net::TcpListener,
+    path: String,
+    url: String,
+}
+
+/// Why the browser never got the secret URL.
+#[derive(Debug, thiserror::Error)]
+pub enum HandoffError {
+    #[error("cannot listen on 127.0.0.1 to hand the URL to the browser: {0}")]
+    Listen(#[source] std::io::Error),
+    #[error("the browser did not open the sign-in link within {0} s")]
+    TimedOut(u64),
+}
+
+/// How long one connection to the handoff port may take; browsers send their request at once.
+const HANDOFF_CONNECTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl Handoff {
+    pub async fn bind() -> Result<Handoff, HandoffError> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(HandoffError::Listen)?;
+        let port = listener.local_addr().map_err(HandoffError::Listen)?.port();
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).expect("the OS random number generator is available");
+        let path: String = std::iter::once("/".to_string())
+            .chain(bytes.iter().map(|b| format!("{b:02x}")))
+            .collect();
+        let url = format!("http://127.0.0.1:{port}{path}");
+        Ok(Handoff {
+            listener,
+            path,
+            url,
+        })
+    }
+
+    /// The link to give the browser: useless to anyone but this user, and only once.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Serves the link until one request for it was answered with the redirect to `target`, or `wait`
+    /// passed. Other paths get 404, other users 403; neither uses up the link. Returning closes the port.
+    pub async fn serve(
+        self,
+        target: &crate::secret::Secret<String>,
+        wait: std::time::Duration,
+    ) -> Result<(), HandoffError> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
+        let path: std::sync::Arc<str> = self.path.into();
+        let target = std::sync::Arc::new(target.clone());
+        let served = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut connections = tokio::task::JoinSet::new();
+        let accept_loop = async {
+            loop {
+                tokio::select! {
+                    accepted = self.listener.accept() => {
+                        while connections.try_join_next().is_some() {}
+                        let Ok((stream, peer)) = accepted else {
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                            continue;
+                        };
+                        if connections.len() >= 64 {
+                            continue;
+                        }
+                        let (tx, path, target, served) =
+                            (tx.clone(), path.clone(), target.clone(), served.clone());
+                        let local = self.listener.local_addr().ok();
+                        connections.spawn(async move {
+                            let answer = answer(stream, peer, local, &path, &target, &served);
+                            if let Ok(true) =
+                                tokio::time::timeout(HANDOFF_CONNECTION_TIMEOUT, answer).await
+                            {
+                                let _ = tx.send(()).await;
+                            }
+                        });
+                    }
+                    Some(()) = rx.recv() => return,
+                }
+            }
+        };
+        tokio::time::timeout(wait, accept_loop)
+            .await
+            .map_err(|_| HandoffError::TimedOut(wait.as_secs()))
+    }
+}
+
+/// Answers one handoff connection; true when it got the redirect.
+async fn answer(
+    mut stream: tokio::net::TcpStream,
+    peer: std::net::SocketAddr,
+    local: Option<std::net::SocketAddr>,
+    path: &str,
+    target: &crate::secret::Secret<String>,
+    served: &std::sync::atomic::AtomicBool,
+) -> bool {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let mut first = text.lines().next().unwrap_or("").split_whitespace();
+    let wanted = matches!(
+        (first.next(), first.next()),
+        (Some("GET"), Some(p)) if p == path
+    );
+    let (status, location) = if !wanted {
+        ("404 Not Found", None)
+    } else if !local.is_some_and(|local| same_user(peer, local)) {
+        ("403 Forbidden", None)
+    } else if served.swap(true, Ordering::SeqCst) {
+        ("410 Gone", None)
+    } else {
+        ("302 Found", Some(target.expose().as_str()))
+    };
+    let body = match location {
+        Some(_) => "Signing you in to the AWS console…",
+        None if status.starts_with("403") => "This link is for the user who ran awsso.",
+        None => "This awsso link was already used or never existed.",
+    };
+    let mut response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n\
+         Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nConnection: close\r\n",
+        body.len()
+    );
+    if let Some(location) = location {
+        response.push_str(&format!("Location: {location}\r\n"));
+    }
+    response.push_str("\r\n");
+    response.push_str(body);
+    let written = stream.write_all(response.as_bytes()).await.is_ok();
+    let _ = stream.shutdown().await;
+    location.is_some() && written
+}
+
+/// Whether the client end of a loopback connection belongs to this process's uid. Linux: the kernel's
+/// socket table names the owner of every socket; elsewhere there is no cheap equivalent and any local
+/// client is let through (the link stays one-shot).
+fn same_user(peer: std::net::SocketAddr, local: std::net::SocketAddr) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: getuid cannot fail and touches no memory.
+        let me = unsafe { libc::getuid() };
+        match socket_owner(peer, local) {
+            Some(uid) => uid == me,
+            None => false,
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (peer, local);
+        true
+    }
+}
+
+/// The uid owning the TCP socket whose local end is `client` and remote end `server`, from
+/// `/proc/net/tcp` (or `tcp6`, for a dual-stack client reaching 127.0.0.1 as `::ffff:127.0.0.1`).
+#[cfg(target_os = "linux")]
+fn socket_owner(client: std::net::SocketAddr, server: std::net::SocketAddr) -> Option<u32> {
+    use std::net::IpAddr;
+
+    // The kernel prints each 32-bit word of the address as the host-order reading of its bytes.
+    fn hex(ip: IpAddr, port: u16, v6: bool) -> String {
+        let octets: Vec<u8> = match (ip, v6) {
+            (IpAddr::V4(a), false) => a.octets().to_vec(),
+            (IpAddr::V4(a), true) => a.to_ipv6_mapped().octets().to_vec(),
+            (IpAddr::V6(a), _) => a.octets().to_vec(),
+        };
+        let words: String = octets
+            .chunks(4)
+            .map(|w| format!("{:08X}", u32::from_ne_bytes([w[0], w[1], w[2], w[3]])))
+            .collect();
+        format!("{words}:{port:04X}")
+    }
+    for (table, v6) in [("/proc/net/tcp", false), ("/proc/net/tcp6", true)] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        let (want_local, want_remote) = (
+            hex(client.ip(), client.port(), v6),
+            hex(server.ip(), server.port(), v6),
+        );
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() > 7
+                && fields[1].eq_ignore_ascii_case(&want_local)
+                && fields[2].eq_ignore_ascii_case(&want_remote)
+            {
+                return fields[7].parse().ok();
+            }
+        }
+    }
+    None
 }

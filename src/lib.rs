@@ -5,7 +5,7 @@
 //! (sso-sessions and their tokens), `login` (device and PKCE flows), `sso` (the Identity Center client),
 //! `store` (the OS keyring), `console` (console links, federation sign-in), `doctor` (the checks of
 //! `awsso doctor`), `complete` (shell completion candidates), `secret`, `lock`, `paths`, `browser`,
-//! `output`, `error`.
+//! `output`, `error`, `hardening` (no core dumps).
 pub mod awsconfig;
 pub mod browser;
 pub mod cli;
@@ -15,6 +15,7 @@ pub mod console;
 pub mod creds;
 pub mod doctor;
 pub mod error;
+pub mod hardening;
 pub mod listing;
 pub mod lock;
 pub mod login;
@@ -32,6 +33,8 @@ use clap::Parser;
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> ExitCode {
+    // Before any secret is read: a core dump of awsso would hold tokens (see `hardening`).
+    hardening::forbid_core_dumps();
     restore_sigpipe();
     // First, before anything can print: a TAB in the shell runs awsso only to ask for candidates.
     complete::handle_request();

@@ -46,6 +46,57 @@ fn recording_browser(user: &User) -> (PathBuf, PathBuf) {
     (script, record)
 }
 
+/// A `$BROWSER` that writes, one per line to `record`: its argv, then the HTTP status of a request to
+/// another path on the same port, of a fetch of the link as another uid (`skipped` unless root), of the
+/// first fetch (with the redirect's Location) and of a second fetch. It never follows the redirect.
+fn fetching_browser(user: &User) -> (PathBuf, PathBuf) {
+    let record = user.home.path().join("fetching-browser-saw");
+    let script = user.home.path().join("fetching-browser");
+    std::fs::write(
+        &script,
+        format!(
+            r#"#!/bin/sh
+out='{out}'
+get() {{ curl -s -o /dev/null -w "$1" "$2"; echo; }}
+base=$(printf '%s' "$1" | sed -E 's#^(http://[^/]+).*#\1#')
+{{
+  printf '%s\n' "$*"
+  get '%{{http_code}}' "$base/not-the-link"
+  if [ "$(id -u)" = 0 ]; then
+    setpriv --reuid=65534 --regid=65534 --clear-groups curl -s -o /dev/null -w '%{{http_code}}' "$1"; echo
+  else
+    echo skipped
+  fi
+  get '%{{http_code}} %{{redirect_url}}' "$1"
+  get '%{{http_code}}' "$1"
+}} > "$out.tmp"
+mv "$out.tmp" "$out"
+"#,
+            out = record.display()
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    (script, record)
+}
+
+/// Percent-encoding of a query value as the federation URL carries it (RFC 3986 unreserved kept).
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// The browser is started in the background: wait for what it wrote.
 fn wait_for(path: &Path) -> Option<String> {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -243,20 +294,43 @@ fn federated_print_signs_in_through_the_federation_endpoint() {
         assert!(!r.stdout.contains(&c.session_token) && !r.stderr.contains(&c.session_token));
     }
 
-    // Without --print and with a browser, the browser gets a login URL and nothing is printed.
+    // Without --print and with a browser, the browser gets a one-shot loopback link (its argv is readable
+    // by every user), which redirects once to the sign-in URL; nothing is printed.
+    let (fetching, seen) = fetching_browser(&user);
     let r = run_with(
         &user,
         &args[..args.len() - 1],
         &[
             ("AWSSO_SIGNIN_ENDPOINT", Path::new(&sim_url)),
-            ("BROWSER", &browser),
+            ("BROWSER", &fetching),
         ],
     );
     r.ok().stderr_has("Opened the console");
     assert!(r.stdout.is_empty(), "{r}");
-    let got = wait_for(&record).expect("the browser was started");
-    assert!(got.starts_with(&prefix), "{got}");
-    assert!(!r.stderr.contains(got.strip_prefix(&prefix).unwrap()));
+    let seen = wait_for(&seen).expect("the browser ran");
+    let lines: Vec<&str> = seen.lines().collect();
+    assert_eq!(lines.len(), 5, "{seen}");
+    let argv = lines[0];
+    let tokens = user.sim.signin_tokens();
+    assert_eq!(tokens.len(), 2, "{tokens:?}");
+    let token = &tokens[1].signin_token;
+    assert!(
+        !argv.contains("SigninToken") && !argv.contains(token.as_str()),
+        "the browser's argv carries the sign-in token: {argv}"
+    );
+    assert!(argv.starts_with("http://127.0.0.1:"), "{argv}");
+    assert_eq!(lines[1], "404", "another path on the port: {seen}");
+    if lines[2] != "skipped" {
+        assert_eq!(lines[2], "403", "another uid fetching the link: {seen}");
+    }
+    let expected = format!("{prefix}{}", encode(token));
+    assert_eq!(
+        lines[3],
+        format!("302 {expected}"),
+        "the first fetch: {seen}"
+    );
+    assert_ne!(lines[4], "302", "a second fetch must not redirect: {seen}");
+    assert!(!r.stderr.contains(token.as_str()));
 
     // Without a browser and without --print, the token-bearing URL is not printed.
     let r = run_with(
@@ -320,6 +394,6 @@ fn unknown_profiles_and_destinations_are_explained() {
     .fails_with(1)
     .stderr_has("not an https URL");
     user.run(&["console", "--print"])
-        .fails_with(1)
+        .fails_with(2)
         .stderr_has("which role?");
 }

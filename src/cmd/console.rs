@@ -1,14 +1,16 @@
 //! `awsso console`: open (or print) the AWS console for a role. By default the access portal's shortcut
 //! link, which needs no credentials here; with `--federated`, a sign-in URL made from the role's
-//! credentials, which is itself a credential and is therefore printed only when `--print` asks for it.
+//! credentials, which is itself a credential and is therefore printed only when `--print` asks for it, and
+//! handed to the browser only through a one-shot loopback redirect (never on its command line).
 use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::Duration;
 
 use super::Context;
 use super::creds::{credentials_for, resolve_target};
+use crate::browser::Handoff;
 use crate::cli::ConsoleArgs;
-use crate::console::{self, ConsoleError};
+use crate::console;
 use crate::error::UserError;
 use crate::output::sanitize;
 use crate::secret::Secret;
@@ -17,11 +19,8 @@ use crate::session;
 /// How long to wait for the browser launcher; GUI browsers are spawned and return at once, text browsers
 /// only return when closed.
 const BROWSER_WAIT: Duration = Duration::from_secs(15);
-
-fn user_error(e: ConsoleError) -> anyhow::Error {
-    let hint = e.hint();
-    UserError::new(e.to_string(), hint).into()
-}
+/// How long the one-shot link for a federated sign-in waits for the browser to open it.
+const HANDOFF_WAIT: Duration = Duration::from_secs(60);
 
 pub async fn run(ctx: &Context, args: ConsoleArgs) -> anyhow::Result<ExitCode> {
     let config = ctx.load_config()?;
@@ -43,8 +42,7 @@ pub async fn run(ctx: &Context, args: ConsoleArgs) -> anyhow::Result<ExitCode> {
         .destination
         .as_deref()
         .map(|d| console::destination(d, &region))
-        .transpose()
-        .map_err(user_error)?;
+        .transpose()?;
     let what = format!(
         "role {} in account {}",
         sanitize(&target.role_name, 64),
@@ -83,9 +81,7 @@ pub async fn run(ctx: &Context, args: ConsoleArgs) -> anyhow::Result<ExitCode> {
     let (creds, session) = credentials_for(ctx, &config, &target, false).await?;
     let endpoint = console::signin_endpoint(&session.region);
     let landing = destination.unwrap_or_else(|| console::home(&region));
-    let url: Secret<String> = console::federated_url(&endpoint, &creds, &landing)
-        .await
-        .map_err(user_error)?;
+    let url: Secret<String> = console::federated_url(&endpoint, &creds, &landing).await?;
     if args.print {
         println!("{}", url.expose());
         eprintln!(
@@ -93,16 +89,41 @@ pub async fn run(ctx: &Context, args: ConsoleArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    if open_and_wait(url.expose()) {
-        eprintln!("Opened the console as {what}.");
-        Ok(ExitCode::SUCCESS)
-    } else {
-        Err(UserError::new(
+    // The browser's argv is world-readable (/proc/PID/cmdline): it gets a one-shot loopback link, and the
+    // sign-in URL only travels over that connection, as a redirect.
+    let handoff = Handoff::bind().await?;
+    let launched = launch(handoff.url());
+    tokio::select! {
+        served = handoff.serve(&url, HANDOFF_WAIT) => {
+            served?;
+            eprintln!("Opened the console as {what}.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(false) = launched => Err(UserError::new(
             "could not start a browser for the federated sign-in URL",
             "pass --print to get the URL, or set BROWSER",
         )
-        .into())
+        .into()),
     }
+}
+
+/// Starts the browser in a thread; the answer says whether the launcher ran. Text browsers only return
+/// when closed, so nobody waits on it while the handoff needs serving.
+fn launch(url: &str) -> tokio::sync::oneshot::Receiver<bool> {
+    let url = url.to_string();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let options = webbrowser::BrowserOptions::new()
+            .with_suppress_output(true)
+            .clone();
+        let opened =
+            webbrowser::open_browser_with_options(webbrowser::Browser::Default, &url, &options);
+        if let Err(e) = &opened {
+            tracing::debug!("could not open a browser: {e}");
+        }
+        let _ = tx.send(opened.is_ok());
+    });
+    rx
 }
 
 /// Starts the browser and waits until the launcher has run, so that the process does not exit (and take

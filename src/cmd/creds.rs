@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::Context;
 use crate::cli::{CredsArgs, TargetArgs};
 use crate::creds::{self, Target};
-use crate::error::{EXIT_FAILURE, EXIT_LOGIN_REQUIRED, UserError};
+use crate::error::{UserError, exit_code_of};
 use crate::login::{self, LoginOptions};
 use crate::session::{self, SessionConfig};
 use crate::sso::{Flow, RoleCredentials};
@@ -34,7 +34,7 @@ pub fn resolve_target(
     }
     match &args.profile {
         Some(p) => Ok(creds::target_of_profile(config, p)?),
-        None => Err(UserError::new(
+        None => Err(UserError::usage(
             "which role?",
             "pass --profile P, or --session S --account-id ID --role-name R",
         )
@@ -67,7 +67,7 @@ pub async fn credentials_for(
                 .map_err(|e| UserError {
                     message: format!("login to session {} failed: {e}", session.name),
                     hint: e.hint(&session.name),
-                    code: EXIT_FAILURE,
+                    code: exit_code_of(&e),
                 })?;
             creds::get(&store, cache.as_ref(), &session, target).await
         }
@@ -76,11 +76,7 @@ pub async fn credentials_for(
     match result {
         Ok(c) => Ok((c, session)),
         Err(e) => {
-            let code = if e.needs_login() {
-                EXIT_LOGIN_REQUIRED
-            } else {
-                EXIT_FAILURE
-            };
+            let code = exit_code_of(&e);
             let hint = if e.needs_login() {
                 Some(format!("run `awsso login --session {}`", session.name))
             } else {

@@ -55,6 +55,8 @@ pub async fn run(ctx: &Context, args: ExecArgs) -> anyhow::Result<ExitCode> {
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
+        // The command gets the person's own core-size limit back, not awsso's 0.
+        crate::hardening::restore_core_limit();
         // Only returns on failure.
         let e = cmd.exec();
         Err(not_run(e).into())

@@ -1,6 +1,9 @@
 //! The OAuth authorization-code grant with PKCE (S256): the browser signs in and comes back to a one-shot
-//! HTTP listener on 127.0.0.1; the `state` parameter ties the answer to this login.
+//! HTTP listener on 127.0.0.1; the `state` parameter ties the answer to this login. The listener serves
+//! connections concurrently and ignores (with an error page) anything that is not this login's answer.
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use base64::Engine;
@@ -122,86 +125,132 @@ pub async fn run(
         .await?)
 }
 
-/// Serves the loopback listener until the browser brings back the authorization response.
+/// How long one connection to the listener may take to send its request and get the answer. A browser
+/// sends the request as soon as it connects; speculative connections (browsers preconnect) and probes from
+/// other programs just sit there, and are served concurrently, so they never hold the real callback up.
+pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections served at once; more are closed at once (a local flood cannot exhaust awsso).
+const MAX_CONNECTIONS: usize = 64;
+
+/// Serves the loopback listener until the browser brings back the authorization response for this login.
+///
+/// Anything else that reaches the port (another local process, a web page's `<img src=http://127.0.0.1…>`,
+/// a stale tab of an earlier login) is answered with an error page and otherwise ignored: only an answer
+/// carrying this login's `state` ends the wait, so nobody but the browser that got the URL can abort the
+/// login. The caller bounds the whole wait with the login's timeout.
 async fn wait_for_code(listener: &TcpListener, state: &str) -> Result<Secret<String>, LoginError> {
+    let state: Arc<str> = Arc::from(state);
+    let warned = Arc::new(AtomicBool::new(false));
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    // Dropped on return, which aborts the connections still being served.
+    let mut connections = tokio::task::JoinSet::new();
     loop {
-        let (mut stream, _) = listener.accept().await.map_err(|e| LoginError::Io {
-            context: "the sign-in callback listener failed".into(),
-            source: e,
-        })?;
-        let Some(target) = read_request_target(&mut stream).await else {
-            continue;
-        };
-        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-        if path != CALLBACK_PATH {
-            respond(&mut stream, "404 Not Found", "Not found.").await;
-            continue;
+        tokio::select! {
+            accepted = listener.accept() => {
+                while connections.try_join_next().is_some() {}
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // EMFILE and the like pass; waiting a moment keeps a failing accept from spinning.
+                        tracing::debug!("accept on the callback listener failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                if connections.len() >= MAX_CONNECTIONS {
+                    continue;
+                }
+                let (tx, state, warned) = (tx.clone(), state.clone(), warned.clone());
+                connections.spawn(async move {
+                    let served = tokio::time::timeout(CONNECTION_TIMEOUT, serve(stream, &state, &warned));
+                    if let Ok(Some(outcome)) = served.await {
+                        let _ = tx.send(outcome).await;
+                    }
+                });
+            }
+            Some(outcome) = rx.recv() => return outcome,
         }
-        let params = parse_query(query);
-        if params.get("state").map(String::as_str) != Some(state) {
-            respond(
-                &mut stream,
-                "400 Bad Request",
-                "This sign-in answer does not belong to the awsso login that is waiting. Nothing was changed.",
-            )
-            .await;
-            return Err(LoginError::StateMismatch);
-        }
-        if let Some(error) = params.get("error") {
-            respond(
-                &mut stream,
-                "200 OK",
-                "Sign-in was not completed. You can close this tab.",
-            )
-            .await;
-            let description = params.get("error_description").cloned().unwrap_or_default();
-            return Err(match error.as_str() {
-                "access_denied" => crate::sso::SsoError::AccessDenied.into(),
-                other => LoginError::Callback {
-                    error: sanitize(other, 80),
-                    description: sanitize(&description, 300),
-                },
-            });
-        }
-        let Some(code) = params.get("code").filter(|c| !c.is_empty()) else {
-            respond(
-                &mut stream,
-                "400 Bad Request",
-                "The sign-in answer has no code.",
-            )
-            .await;
-            return Err(LoginError::Callback {
-                error: "missing_code".into(),
-                description: "the browser came back without an authorization code".into(),
-            });
-        };
-        respond(
-            &mut stream,
-            "200 OK",
-            "Signed in to AWS IAM Identity Center. You can close this tab and return to the terminal.",
-        )
-        .await;
-        return Ok(Secret::new(code.clone()));
     }
 }
 
-/// The request target of a GET, or None for anything unreadable (a probe, a half-open connection).
+/// Answers one connection. `Some` when it carried this login's answer (a code or the server's refusal),
+/// `None` when it was something else, which the login ignores.
+async fn serve(
+    mut stream: TcpStream,
+    state: &str,
+    warned: &AtomicBool,
+) -> Option<Result<Secret<String>, LoginError>> {
+    let target = read_request_target(&mut stream).await?;
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    if path != CALLBACK_PATH {
+        respond(&mut stream, "404 Not Found", "Not found.").await;
+        return None;
+    }
+    let params = parse_query(query);
+    if params.get("state").map(String::as_str) != Some(state) {
+        respond(
+            &mut stream,
+            "400 Bad Request",
+            "This sign-in answer does not belong to the awsso login that is waiting. Nothing was changed.",
+        )
+        .await;
+        if !warned.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "Ignored a request to the sign-in listener that is not this login's answer (wrong or no \
+                 state: another program or a web page?); still waiting for the browser."
+            );
+        }
+        return None;
+    }
+    if let Some(error) = params.get("error") {
+        respond(
+            &mut stream,
+            "200 OK",
+            "Sign-in was not completed. You can close this tab.",
+        )
+        .await;
+        let description = params.get("error_description").cloned().unwrap_or_default();
+        return Some(Err(match error.as_str() {
+            "access_denied" => crate::sso::SsoError::AccessDenied.into(),
+            other => LoginError::Callback {
+                error: sanitize(other, 80),
+                description: sanitize(&description, 300),
+            },
+        }));
+    }
+    let Some(code) = params.get("code").filter(|c| !c.is_empty()) else {
+        respond(
+            &mut stream,
+            "400 Bad Request",
+            "The sign-in answer has no code.",
+        )
+        .await;
+        return Some(Err(LoginError::Callback {
+            error: "missing_code".into(),
+            description: "the browser came back without an authorization code".into(),
+        }));
+    };
+    respond(
+        &mut stream,
+        "200 OK",
+        "Signed in to AWS IAM Identity Center. You can close this tab and return to the terminal.",
+    )
+    .await;
+    Some(Ok(Secret::new(code.clone())))
+}
+
+/// The request target of a GET, or None for anything unreadable (a probe, a half-open connection). The
+/// caller bounds the time this takes.
 async fn read_request_target(stream: &mut TcpStream) -> Option<String> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
-    let read = async {
-        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
-            let n = stream.read(&mut chunk).await.ok()?;
-            if n == 0 {
-                break;
-            }
-            buf.extend_from_slice(&chunk[..n]);
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            break;
         }
-        Some(())
-    };
-    tokio::time::timeout(Duration::from_secs(10), read)
-        .await
-        .ok()??;
+        buf.extend_from_slice(&chunk[..n]);
+    }
     let text = String::from_utf8_lossy(&buf);
     let mut parts = text.lines().next()?.split_whitespace();
     match (parts.next(), parts.next()) {
