@@ -50,11 +50,10 @@ fn classify_sso(e: &SsoError) -> (u8, Option<String>) {
 }
 
 fn classify_store(e: &StoreError) -> (u8, Option<String>) {
-    let code = match e {
-        StoreError::Unavailable { .. }
-        | StoreError::Unsupported { .. }
-        | StoreError::Locked { .. } => EXIT_STORE_UNAVAILABLE,
-        _ => EXIT_FAILURE,
+    let code = if e.store_unavailable() {
+        EXIT_STORE_UNAVAILABLE
+    } else {
+        EXIT_FAILURE
     };
     (code, e.hint())
 }
