@@ -190,6 +190,20 @@ fn kernel_entries_are_readable_by_their_owner_only_and_expire() {
             k.description,
             other.stdout.len()
         );
+        // The issue's own repro: runuser goes through PAM, whose pam_keyinit (without `force`) keeps the
+        // session keyring it inherits.
+        if have("runuser") {
+            let other = Command::new("runuser")
+                .args(["-u", "nobody", "--", "keyctl", "pipe", &id])
+                .output()
+                .unwrap();
+            assert!(
+                !other.status.success() && other.stdout.is_empty(),
+                "runuser -u nobody read {} ({} bytes)",
+                k.description,
+                other.stdout.len()
+            );
+        }
         let other = keyctl_as_nobody(&["search", "@s", "user", &k.description]);
         assert!(
             !other.status.success(),

@@ -11,9 +11,10 @@
 //! login collection, or a locked one with no display for the unlock prompt), awsso says so once on stderr,
 //! uses the kernel keyring, and records that choice in the kernel keyring itself, beside the entries it
 //! points to: later commands then go straight to the kernel keyring without asking D-Bus, so a login stored
-//! there is always found again, even after the Secret Service becomes usable. The record lives exactly as
-//! long as those entries can (it goes with the persistent keyring or a reboot); until then a person who
-//! wants the Secret Service back forces it with `--store secret-service` and logs in again.
+//! there is always found again, even after the Secret Service becomes usable. The record expires with the
+//! longest-lived entry stored under it (and goes with a reboot, like them); after that, `auto` asks the
+//! Secret Service again. Until then a person who wants the Secret Service back forces it with
+//! `--store secret-service` and logs in again.
 #[cfg(target_os = "linux")]
 pub mod kernel;
 #[cfg(target_os = "linux")]
