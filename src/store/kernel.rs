@@ -250,3 +250,57 @@ fn is_absent(e: KeyError) -> bool {
             | KeyError::KeyringDoesNotExist
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kernel(tag: &str) -> Kernel {
+        Kernel::open(&format!("awsso-unit-{}-{tag}", std::process::id())).expect("kernel keyring")
+    }
+
+    #[test]
+    fn entries_round_trip_owner_only_and_replace_their_predecessor() {
+        let k = kernel("round-trip");
+        k.set("token:x", b"first", None).unwrap();
+        let desc = k.description("token:x");
+        let (first, _) = k.find(&desc).unwrap().expect("stored");
+        assert_eq!(first.metadata().unwrap().get_perms().bits(), OWNER_ONLY);
+
+        k.set("token:x", b"second", Some(crate::sso::now() + 600))
+            .unwrap();
+        assert_eq!(k.get("token:x").unwrap().unwrap().expose(), b"second");
+        let (second, _) = k.find(&desc).unwrap().unwrap();
+        assert_ne!(first.get_id(), second.get_id());
+        // The predecessor is gone everywhere, not merely unlinked from one keyring.
+        assert!(first.read_to_vec().is_err());
+
+        assert!(k.delete("token:x").unwrap());
+        assert!(k.get("token:x").unwrap().is_none());
+        assert!(!k.delete("token:x").unwrap());
+    }
+
+    #[test]
+    fn an_entry_already_expired_gets_a_short_timeout_not_none() {
+        let k = kernel("expired");
+        k.set("creds:y", b"old", Some(crate::sso::now() - 60))
+            .unwrap();
+        let (key, _) = k.find(&k.description("creds:y")).unwrap().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1_600));
+        assert!(
+            key.read_to_vec().is_err(),
+            "still readable after its timeout"
+        );
+        assert!(k.get("creds:y").unwrap().is_none());
+    }
+
+    #[test]
+    fn empty_and_oversized_payloads_are_refused() {
+        let k = kernel("sizes");
+        assert_eq!(k.set("a", b"", None), Err(KeyError::InvalidArguments));
+        assert_eq!(
+            k.set("a", &vec![b'x'; MAX_PAYLOAD + 1], None),
+            Err(KeyError::InvalidArguments)
+        );
+    }
+}
