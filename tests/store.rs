@@ -275,7 +275,7 @@ fn a_revoked_session_keyring_falls_back_to_the_user_keyring() {
     wrapped(&user, "keyctl", &REVOKED, &login, "keyutils").ok();
     let status = wrapped(&user, "keyctl", &REVOKED, &["status"], "keyutils");
     status.ok();
-    assert!(status.stdout.contains("logged in"), "{status}");
+    assert!(status.stdout.contains("state:    logged in"), "{status}");
     let account = user.sim.accounts()[0].0.clone();
     let args = creds_args(&account);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -423,7 +423,7 @@ fn auto_falls_back(mode: &str, reason: &str) {
     let status = result(later.path(), "status");
     status.ok();
     assert!(
-        status.stdout.contains("logged in") && status.stdout.contains("store:    keyutils"),
+        status.stdout.contains("state:    logged in") && status.stdout.contains("store:    keyutils"),
         "{status}"
     );
     assert!(status.stderr.is_empty(), "{status}");
