@@ -132,7 +132,7 @@ pub async fn get(
             });
         }
     };
-    store.set_json(&key, &creds)?;
+    store.set_json_until(&key, &creds, creds.expiration)?;
     fill_cache(cache, &key, &creds);
     remember(store, target).await?;
     Ok(creds)
@@ -140,7 +140,7 @@ pub async fn get(
 
 fn fill_cache(cache: Option<&Store>, key: &str, creds: &RoleCredentials) {
     if let Some(cache) = cache
-        && let Err(e) = cache.set_json(key, creds)
+        && let Err(e) = cache.set_json_until(key, creds, creds.expiration)
     {
         tracing::debug!("could not fill the kernel keyring cache: {e}");
     }

@@ -235,6 +235,17 @@ impl TokenRecord {
         self.expires_at > sso::now() + secs
     }
 
+    /// Until when the record is worth keeping: while it can be refreshed (the client registration lives),
+    /// else while the access token does; plus a day, so that `status` can still say it expired.
+    pub fn keep_until(&self) -> i64 {
+        let usable = if self.refresh_token.is_some() {
+            self.client.expires_at.max(self.expires_at)
+        } else {
+            self.expires_at
+        };
+        usable.saturating_add(24 * 3600)
+    }
+
     pub fn refreshable(&self) -> bool {
         self.refresh_token.is_some() && self.client.expires_at > sso::now()
     }
@@ -389,7 +400,7 @@ pub fn save_token(
     session: &SessionConfig,
     record: &TokenRecord,
 ) -> Result<(), StoreError> {
-    store.set_json(&session.token_key(), record)?;
+    store.set_json_until(&session.token_key(), record, record.keep_until())?;
     if record.export_cli_cache
         && let Err(e) = export_cli_cache(session, record)
     {

@@ -9,10 +9,11 @@
 # WAYLAND_DISPLAY unset and XDG_RUNTIME_DIR pointed at an empty private dir (libdbus would
 # otherwise find a desktop's $XDG_RUNTIME_DIR/bus, or autolaunch a bus through X11).
 #
-# Note: linux-keyutils-keyring-store also links every key it sets into the user's
-# PERSISTENT keyring (keyctl get_persistent), which outlives the session keyring (3 days by
-# default), so keys would leak into later runs and into the user's real keyring. After CMD
-# we unlink from the persistent keyring every key that CMD added to it; older keys are kept.
+# Note: awsso's kernel backend (src/store/kernel.rs) also links every key it sets into the
+# user's PERSISTENT keyring (keyctl get_persistent), which outlives the session keyring (3 days
+# by default; each key has its own timeout too), so keys would leak into later runs and into the
+# user's real keyring. After CMD we unlink from the persistent keyring every key that CMD added
+# to it; older keys are kept.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -10,6 +10,14 @@
 # (secret-tool), then runs CMD with DBUS_SESSION_BUS_ADDRESS pointing at that bus.
 # Without CMD it only checks. Exits with CMD's status; everything is torn down afterwards.
 #
+# AWSSO_SS_MODE picks a broken state instead, to test what awsso does with a Secret Service that
+# answers but cannot store (the default, unset or "unlocked", is the working one above):
+#   nocollection  the daemon as D-Bus activation starts it (`--start`, no `--unlock`): no login
+#                 collection, no default alias; storing needs a prompt that cannot appear.
+#   locked        a login collection with a (non-empty) password, then locked over D-Bus: unlocking
+#                 needs the password prompt, which has no display.
+# Each mode checks that the daemon really is in that state before running CMD.
+#
 # Why this incantation (verified on Debian 12, gnome-keyring 42.1):
 #  - `--unlock` reads the login password from stdin. An EMPTY stdin means "no password":
 #    the daemon then creates no login collection and the first store asks gcr-prompter,
@@ -49,10 +57,28 @@ cleanup() {
 }
 trap cleanup EXIT
 
-printf '\n' |
-  XDG_DATA_HOME="$tmp/data" XDG_RUNTIME_DIR="$tmp/run" \
-    gnome-keyring-daemon --foreground --unlock --components=secrets \
-    >"$tmp/daemon.log" 2>&1 &
+mode="${AWSSO_SS_MODE:-unlocked}"
+case "$mode" in
+  unlocked)
+    printf '\n' |
+      XDG_DATA_HOME="$tmp/data" XDG_RUNTIME_DIR="$tmp/run" \
+        gnome-keyring-daemon --foreground --unlock --components=secrets \
+        >"$tmp/daemon.log" 2>&1 &
+    ;;
+  nocollection)
+    # The command line of /usr/share/dbus-1/services/org.freedesktop.secrets.service.
+    XDG_DATA_HOME="$tmp/data" XDG_RUNTIME_DIR="$tmp/run" \
+      gnome-keyring-daemon --start --foreground --components=secrets \
+      </dev/null >"$tmp/daemon.log" 2>&1 &
+    ;;
+  locked)
+    printf 'awsso-test-password\n' |
+      XDG_DATA_HOME="$tmp/data" XDG_RUNTIME_DIR="$tmp/run" \
+        gnome-keyring-daemon --foreground --unlock --components=secrets \
+        >"$tmp/daemon.log" 2>&1 &
+    ;;
+  *) die "AWSSO_SS_MODE='$mode': expected unlocked, nocollection or locked" ;;
+esac
 gk_pid=$!
 
 daemon_failed() {
@@ -72,6 +98,39 @@ done
 owner="$(dbus_name_owner_pid org.freedesktop.secrets)"
 [[ "$owner" == "$gk_pid" ]] ||
   daemon_failed "org.freedesktop.secrets is owned by pid '$owner', not by our daemon (pid $gk_pid)"
+
+ss_call() { # METHOD ARGS...: a Secret Service method call, literal reply
+  dbus-send --session --print-reply=literal --dest=org.freedesktop.secrets /org/freedesktop/secrets \
+    "org.freedesktop.Secret.Service.$1" "${@:2}" 2>&1
+}
+collection_locked() { # PATH: "true"/"false"
+  dbus-send --session --print-reply=literal --dest=org.freedesktop.secrets "$1" \
+    org.freedesktop.DBus.Properties.Get string:org.freedesktop.Secret.Collection string:Locked 2>&1 |
+    awk '{print $NF}'
+}
+case "$mode" in
+  nocollection)
+    alias_path="$(ss_call ReadAlias string:default | tr -d ' ')"
+    [[ "$alias_path" == / ]] ||
+      daemon_failed "nocollection: the default alias points to '$alias_path', expected none ('/')"
+    ;;
+  locked)
+    login=/org/freedesktop/secrets/collection/login
+    [[ "$(ss_call ReadAlias string:default | tr -d ' ')" == "$login" ]] ||
+      daemon_failed "locked: no login collection as the default"
+    ss_call Lock "array:objpath:$login" >/dev/null
+    [[ "$(collection_locked "$login")" == true ]] || daemon_failed "locked: the login collection did not lock"
+    ;;
+esac
+if [[ "$mode" != unlocked ]]; then
+  if [[ $# -eq 0 ]]; then
+    ok "Secret Service: gnome-keyring (pid $gk_pid) on a private D-Bus, in state '$mode'"
+    exit 0
+  fi
+  status=0
+  "$@" || status=$?
+  exit "$status"
+fi
 
 # Prove that the default collection exists, is unlocked and takes items without a prompt.
 probe_val="probe-$$-$RANDOM"

@@ -220,11 +220,14 @@ impl Diagnose for CredsError {
 impl Diagnose for StoreError {
     fn exit_kind(&self) -> ExitKind {
         match self {
+            // A store that failed an operation (a D-Bus call without reply, a full key quota) is as
+            // unusable to the caller as one that is not there: the fix is the same, another store.
             StoreError::Unavailable { .. }
             | StoreError::Unsupported { .. }
-            | StoreError::Locked { .. } => ExitKind::StoreUnavailable,
-            // The store answered but failed one operation, or held garbage (which a login replaces).
-            StoreError::Platform { .. } | StoreError::Corrupt { .. } => ExitKind::Failure,
+            | StoreError::Locked { .. }
+            | StoreError::Platform { .. } => ExitKind::StoreUnavailable,
+            // Garbage in an entry, which a new login replaces.
+            StoreError::Corrupt { .. } => ExitKind::Failure,
         }
     }
     fn advice(&self) -> Option<String> {

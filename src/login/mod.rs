@@ -210,6 +210,6 @@ async fn client_for(
     let fresh = oidc
         .register(flow, &session.start_url, &session.region, &session.scopes)
         .await?;
-    store.set_json(&key, &fresh)?;
+    store.set_json_until(&key, &fresh, fresh.expires_at)?;
     Ok(fresh)
 }
