@@ -75,7 +75,7 @@ pub fn classify(err: &anyhow::Error) -> (u8, Option<String>) {
             return (e.code, e.hint.clone());
         }
         if let Some(e) = cause.downcast_ref::<ConfigError>() {
-            return (EXIT_CONFIG, e.hint());
+            return (e.exit_code(), e.hint());
         }
         if let Some(e) = cause.downcast_ref::<SettingsError>() {
             return (EXIT_CONFIG, e.hint());
