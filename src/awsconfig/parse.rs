@@ -5,9 +5,12 @@
 //! parser (aws-config) is stricter on structure, the stricter rule wins, because a file one of
 //! them rejects must not be rewritten by awsso:
 //!
-//! - `[name]` headers; whitespace inside the brackets is trimmed and collapsed after the kind word
-//!   (`[profile  x]` is profile `x`). A `#`/`;` comment may follow the `]`; any other trailing
-//!   text, or a missing `]`, is an error.
+//! - `[name]` headers; whitespace inside the brackets is trimmed. `profile`, `sso-session` and
+//!   `services` headers are shell-split as botocore does (`_parse_section`, Python's `shlex.split`):
+//!   exactly two words name a section, so `[profile "quoted name"]` is `quoted name`, and
+//!   `[profile in valid]` or a bare `[profile]` name nothing (kind `Other`: no tool sees them). A
+//!   `#`/`;` comment may follow the `]`; any other trailing text, or a missing `]`, is an error.
+//!   [`ConfigFile::compat_notes`] lists what botocore accepts but other SDKs reject or skip.
 //! - Full-line comments start with `#` or `;` after optional whitespace. There are no inline
 //!   comments in values: `key = v # x` reads as `v # x`, as botocore does (the SDKs would cut it
 //!   at ` #`; [`super::is_safe_value`] keeps awsso from writing such values).
@@ -20,7 +23,9 @@
 //! - Keys are kept as written but compared ASCII-case-insensitively, as botocore and the SDKs
 //!   both lowercase them; a key repeated in a section, or a section repeated in the file, is an
 //!   error (botocore rejects both).
-//! - Content before the first header, stray `\r` inside a line and invalid UTF-8 are errors.
+//! - Content before the first header, stray `\r` inside a line and invalid UTF-8 are errors. A
+//!   UTF-8 BOM is read past (awsso can still read such a file) but never written to: botocore and
+//!   the Rust SDK cannot read it ([`super::update`] refuses, `doctor` fails).
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -182,7 +187,7 @@ impl ConfigFile {
     }
 
     /// Per managed block, the first setting that follows its END marker before any header (see
-    /// [`setting_after`]): `(block, line, text)`.
+    /// `setting_after`): `(block, line, text)`.
     pub fn settings_after_blocks(&self) -> Vec<(BlockInfo, usize, String)> {
         let lines: Vec<&str> = self.text.split_inclusive('\n').collect();
         self.managed_blocks()

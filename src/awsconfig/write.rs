@@ -5,6 +5,12 @@
 //! `.<file name>.awsso.lock` in the target's directory; it is left in place after use, because
 //! deleting a lock file lets a third process lock a fresh inode while a second still waits on the
 //! old one. The OS drops the lock (flock/LockFileEx via fs4) when its holder exits, even on a crash.
+//!
+//! Editors and shells never take that lock, so it only orders awsso's own writers; against the
+//! others, [`update`] re-checks the file right before its rename and redoes the edit when it
+//! changed (see [`replace`] for the window that remains). Temp files are
+//! `.<file name>.awsso-<pid>-<random>.tmp`; a writer killed before its rename leaves one, which the
+//! next write removes under the lock.
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -79,17 +85,18 @@ fn update_with<E: From<ConfigError>>(
     for attempt in 1..=MAX_ATTEMPTS {
         let read = read_if_exists(&target)?;
         let current = ConfigFile::from_bytes(path, read.clone().unwrap_or_default())?;
-        if current.text.starts_with('\u{feff}') {
-            return Err(ConfigError::Bom {
-                path: path.to_path_buf(),
-            }
-            .into());
-        }
         let Some(new_text) = edit(&current)? else {
             return Ok(false);
         };
         if new_text == current.text {
             return Ok(false);
+        }
+        // botocore and the Rust SDK cannot read such a file: writing to it would only hide that.
+        if current.text.starts_with('\u{feff}') {
+            return Err(ConfigError::Bom {
+                path: path.to_path_buf(),
+            }
+            .into());
         }
         // The edit's output, not the user's file, is at fault here: say so rather than blame a line
         // that only exists in memory.
@@ -670,6 +677,157 @@ mod tests {
             update(&p, |_| Ok(Some("junk\n".to_owned()))),
             Err(MyError::Config)
         ));
+    }
+
+    /// An edit (by a program that does not take the lock) landing while the temp file is complete is
+    /// kept: the splice is redone on the new content.
+    #[test]
+    fn an_edit_before_the_rename_is_kept_and_the_splice_redone() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        fs::write(&p, "[default]\n").unwrap();
+        let mut edits = 0;
+        let mut hooks = 0;
+        let changed = update_with(
+            &p,
+            |cfg| {
+                edits += 1;
+                cfg.splice_block("session s", Some("[sso-session s]\n"))
+                    .map(Some)
+            },
+            &mut |_| {
+                hooks += 1;
+                if hooks == 1 {
+                    fs::OpenOptions::new()
+                        .append(true)
+                        .open(&p)?
+                        .write_all(b"# mine\n")?;
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert!(changed);
+        assert_eq!(edits, 2);
+        let text = fs::read_to_string(&p).unwrap();
+        assert!(
+            text.starts_with("[default]\n# mine\n\n# BEGIN awsso"),
+            "{text}"
+        );
+        assert!(leftovers(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_file_changing_on_every_attempt_is_left_alone_with_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        fs::write(&p, "[default]\n").unwrap();
+        let mut n = 0;
+        let err = update_with(
+            &p,
+            |cfg| {
+                cfg.splice_block("session s", Some("[sso-session s]\n"))
+                    .map(Some)
+            },
+            &mut |_| {
+                n += 1;
+                fs::OpenOptions::new()
+                    .append(true)
+                    .open(&p)?
+                    .write_all(format!("# edit {n}\n").as_bytes())
+            },
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::ConcurrentEdit {
+                    attempts: MAX_ATTEMPTS,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(err.exit_code(), 1);
+        assert!(err.hint().is_some());
+        let text = fs::read_to_string(&p).unwrap();
+        assert!(!text.contains("BEGIN awsso"));
+        assert_eq!(text.matches("# edit ").count(), MAX_ATTEMPTS);
+        assert!(leftovers(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_file_created_meanwhile_is_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        let mut first = true;
+        update_with(
+            &p,
+            |cfg| {
+                cfg.splice_block("session s", Some("[sso-session s]\n"))
+                    .map(Some)
+            },
+            &mut |_| {
+                if std::mem::take(&mut first) {
+                    fs::write(&p, "[profile mine]\n")?;
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+        let text = fs::read_to_string(&p).unwrap();
+        assert!(
+            text.starts_with("[profile mine]\n\n# BEGIN awsso"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_bom_file_is_never_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        fs::write(&p, "\u{feff}[default]\n").unwrap();
+        assert!(!update(&p, |_| Ok::<_, ConfigError>(None)).unwrap());
+        let err = update(&p, |cfg| {
+            cfg.splice_block("session s", Some("[sso-session s]\n"))
+                .map(Some)
+        })
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Bom { .. }), "{err:?}");
+        assert!(
+            err.hint().unwrap().contains(r"sed -i '1s/^\xEF\xBB\xBF//'"),
+            "{:?}",
+            err.hint()
+        );
+        assert_eq!(fs::read_to_string(&p).unwrap(), "\u{feff}[default]\n");
+    }
+
+    #[test]
+    fn stale_temp_files_of_awssos_pattern_only_are_removed() {
+        use std::time::SystemTime;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        fs::write(&p, "[default]\n").unwrap();
+        // A pid that cannot be alive (above any pid_max).
+        let dead = dir.path().join(".config.awsso-99999999-abc.tmp");
+        let live = dir
+            .path()
+            .join(format!(".config.awsso-{}-abc.tmp", std::process::id()));
+        let old = dir.path().join(".config.awsso-xyz.tmp");
+        let fresh_unknown = dir.path().join(".config.awsso-xyz2.tmp");
+        let other = dir.path().join(".credentials.awsso-99999999-abc.tmp");
+        for f in [&dead, &live, &old, &fresh_unknown, &other] {
+            fs::write(f, "x").unwrap();
+        }
+        File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(SystemTime::now() - Duration::from_secs(600))
+            .unwrap();
+        update(&p, |_| Ok::<_, ConfigError>(None)).unwrap();
+        assert!(!dead.exists() && !old.exists());
+        assert!(live.exists() && fresh_unknown.exists() && other.exists());
     }
 
     #[test]
