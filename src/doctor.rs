@@ -110,6 +110,47 @@ pub fn config_check(path: &Path, loaded: &Result<ConfigFile, ConfigError>) -> Ch
     }
 }
 
+/// What in a config that parses will still trip someone up: a UTF-8 BOM (botocore and the Rust SDK
+/// cannot read the file; awsso refuses to write it), settings after one of awsso's blocks (they belong to
+/// the block's last profile; sync refuses), and what botocore accepts but other SDKs reject or skip.
+pub fn config_shape_checks(config: &ConfigFile) -> Vec<Check> {
+    let path = config.path.display();
+    let mut checks = Vec::new();
+    if config.text.starts_with('\u{feff}') {
+        let e = ConfigError::Bom {
+            path: config.path.clone(),
+        };
+        checks.push(Check::fail(
+            "config",
+            e.to_string(),
+            e.hint().unwrap_or_default(),
+        ));
+    }
+    for (block, line, setting) in config.settings_after_blocks() {
+        let e = ConfigError::AfterBlock {
+            path: config.path.clone(),
+            line,
+            end_line: block.end_line,
+            id: block.id.clone(),
+            setting: show(&setting),
+        };
+        checks.push(Check::warn(
+            "config",
+            format!("{e}; awsso refuses to rewrite the block until it moves"),
+            e.hint().unwrap_or_default(),
+        ));
+    }
+    for note in config.compat_notes() {
+        checks.push(Check::warn(
+            "config",
+            format!("{path}:{}: {}", note.line, show(&note.message)),
+            "botocore and the AWS CLI accept it; rewrite that line in the plain form if other SDKs \
+             (Rust, Java, Go, JavaScript) must read this file",
+        ));
+    }
+    checks
+}
+
 /// Every `[sso-session]` valid; returns the valid ones for the other checks.
 pub fn session_checks(config: &ConfigFile) -> (Vec<Check>, Vec<SessionConfig>) {
     let mut checks = Vec::new();

@@ -51,6 +51,15 @@ pub fn splice_block(text: &str, id: &str, body: Option<&str>) -> Result<String, 
             None => text.to_owned(),
         });
     };
+    if let Some((line, setting)) = parse::setting_after(&lines, block.end_line) {
+        return Err(ConfigError::AfterBlock {
+            path: Default::default(),
+            line,
+            end_line: block.end_line,
+            id: id.to_owned(),
+            setting,
+        });
+    }
     let (begin, end) = (block.begin_line - 1, block.end_line - 1);
     let mut out = String::with_capacity(text.len() + 256);
     match new_lines {
@@ -227,7 +236,10 @@ fn append_lines(text: &str, new: &[String], eol: &str) -> String {
         String::with_capacity(text.len() + new.iter().map(|l| l.len() + 2).sum::<usize>() + 4);
     out.push_str(text);
     if !text.is_empty() {
-        if !text.ends_with('\n') {
+        if text.ends_with('\r') {
+            // A CRLF file cut off between its last CR and LF: complete that line break.
+            out.push('\n');
+        } else if !text.ends_with('\n') {
             out.push_str(eol);
         }
         out.push_str(eol);

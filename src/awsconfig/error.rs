@@ -44,6 +44,32 @@ pub enum ConfigError {
     /// caught before anything is written. `line` counts within the block body, or the new file.
     #[error("awsso generated invalid config text (line {line}): {message}")]
     InvalidBody { line: usize, message: String },
+    /// The file kept changing under awsso's edit (another program writing it, which does not take
+    /// awsso's lock); awsso gave up rather than overwrite that program's edit.
+    #[error(
+        "{} kept changing while awsso was editing it ({attempts} attempts); nothing was written",
+        show(path)
+    )]
+    ConcurrentEdit { path: PathBuf, attempts: usize },
+    /// The file starts with a UTF-8 byte order mark, which botocore and the Rust SDK cannot read.
+    #[error(
+        "{} starts with a UTF-8 byte order mark (BOM), which the AWS SDKs cannot read",
+        show(path)
+    )]
+    Bom { path: PathBuf },
+    /// Settings follow awsso's END marker before any header of the user's: in INI they belong to the
+    /// block's last section, so rewriting the block would move or duplicate them.
+    #[error(
+        "{}:{line}: `{setting}` follows awsso's managed block `{id}` (ends on line {end_line}), so it belongs to the block's last section",
+        show(path)
+    )]
+    AfterBlock {
+        path: PathBuf,
+        line: usize,
+        end_line: usize,
+        id: String,
+        setting: String,
+    },
     /// The lock file beside the config could not be taken.
     #[error("cannot lock {}: {source}", show(path))]
     Lock {
@@ -99,6 +125,19 @@ impl ConfigError {
             ConfigError::InvalidBody { .. } => {
                 Some("this is a bug in awsso; nothing was written, please report it".to_owned())
             }
+            ConfigError::ConcurrentEdit { .. } => Some(
+                "close the editor or stop the program writing the config, then run awsso again"
+                    .to_owned(),
+            ),
+            ConfigError::Bom { path } => Some(format!(
+                "remove the BOM, e.g. `sed -i '1s/^\\xEF\\xBB\\xBF//' {}`, or save the file as UTF-8 \
+                 without BOM",
+                show(path)
+            )),
+            ConfigError::AfterBlock { line, setting, .. } => Some(format!(
+                "move `{setting}` (line {line}) into a section of yours, above awsso's block or under a \
+                 [profile …] header of its own; awsso never rewrites lines it does not own"
+            )),
             ConfigError::Lock { path, source } => match source.kind() {
                 io::ErrorKind::TimedOut => Some(format!(
                     "another awsso process is still editing the config; if none is running, \
@@ -115,8 +154,9 @@ impl ConfigError {
 
     /// Fills in the file path on errors produced by the path-less text functions.
     pub fn at_path(mut self, file: &Path) -> Self {
-        if let ConfigError::Parse { path, .. } | ConfigError::UnbalancedBlock { path, .. } =
-            &mut self
+        if let ConfigError::Parse { path, .. }
+        | ConfigError::UnbalancedBlock { path, .. }
+        | ConfigError::AfterBlock { path, .. } = &mut self
             && path.as_os_str().is_empty()
         {
             *path = file.to_path_buf();

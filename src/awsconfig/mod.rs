@@ -26,8 +26,8 @@ use std::path::PathBuf;
 
 pub use edit::{append_section, render_comment, render_section, splice_block, try_append_section};
 pub use error::ConfigError;
-pub use parse::{BlockInfo, ConfigFile, Entry, Section, SectionKind};
-pub use write::{update, write_atomic};
+pub use parse::{BlockInfo, CompatNote, ConfigFile, Entry, Section, SectionKind};
+pub use write::{MAX_ATTEMPTS, TEST_WRITE_DELAY_ENV, update, write_atomic};
 
 /// First words of awsso's marker lines; see [`splice_block`] for the full format.
 pub const BEGIN_MARKER: &str = "# BEGIN awsso managed block ";

@@ -5,9 +5,12 @@
 //! parser (aws-config) is stricter on structure, the stricter rule wins, because a file one of
 //! them rejects must not be rewritten by awsso:
 //!
-//! - `[name]` headers; whitespace inside the brackets is trimmed and collapsed after the kind word
-//!   (`[profile  x]` is profile `x`). A `#`/`;` comment may follow the `]`; any other trailing
-//!   text, or a missing `]`, is an error.
+//! - `[name]` headers; whitespace inside the brackets is trimmed. `profile`, `sso-session` and
+//!   `services` headers are shell-split as botocore does (`_parse_section`, Python's `shlex.split`):
+//!   exactly two words name a section, so `[profile "quoted name"]` is `quoted name`, and
+//!   `[profile in valid]` or a bare `[profile]` name nothing (kind `Other`: no tool sees them). A
+//!   `#`/`;` comment may follow the `]`; any other trailing text, or a missing `]`, is an error.
+//!   [`ConfigFile::compat_notes`] lists what botocore accepts but other SDKs reject or skip.
 //! - Full-line comments start with `#` or `;` after optional whitespace. There are no inline
 //!   comments in values: `key = v # x` reads as `v # x`, as botocore does (the SDKs would cut it
 //!   at ` #`; [`super::is_safe_value`] keeps awsso from writing such values).
@@ -20,7 +23,9 @@
 //! - Keys are kept as written but compared ASCII-case-insensitively, as botocore and the SDKs
 //!   both lowercase them; a key repeated in a section, or a section repeated in the file, is an
 //!   error (botocore rejects both).
-//! - Content before the first header, stray `\r` inside a line and invalid UTF-8 are errors.
+//! - Content before the first header, stray `\r` inside a line and invalid UTF-8 are errors. A
+//!   UTF-8 BOM is read past (awsso can still read such a file) but never written to: botocore and
+//!   the Rust SDK cannot read it ([`super::update`] refuses, `doctor` fails).
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -113,6 +118,11 @@ impl ConfigFile {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(ConfigError::io(path, e)),
         };
+        ConfigFile::from_bytes(path, bytes)
+    }
+
+    /// Parses the raw contents of `path` (which is only used in messages); invalid UTF-8 is an error.
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<ConfigFile, ConfigError> {
         let text = String::from_utf8(bytes).map_err(|e| {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             ConfigError::Parse {
@@ -176,6 +186,72 @@ impl ConfigFile {
             .filter(|s| matches!(s.kind, SectionKind::Default | SectionKind::Profile))
     }
 
+    /// Per managed block, the first setting that follows its END marker before any header (see
+    /// `setting_after`): `(block, line, text)`.
+    pub fn settings_after_blocks(&self) -> Vec<(BlockInfo, usize, String)> {
+        let lines: Vec<&str> = self.text.split_inclusive('\n').collect();
+        self.managed_blocks()
+            .into_iter()
+            .filter_map(|b| {
+                let (line, text) = setting_after(&lines, b.end_line)?;
+                Some((b, line, text))
+            })
+            .collect()
+    }
+
+    /// What in this file botocore accepts but other SDKs reject or skip: a `#`/`;` inside a
+    /// section header and an indented first setting (the Rust and Java SDKs then refuse the whole
+    /// file), and profile names outside the SDKs' character set (they skip those profiles).
+    pub fn compat_notes(&self) -> Vec<CompatNote> {
+        let mut notes = Vec::new();
+        let mut awaiting_first_key: Option<usize> = None;
+        for (n, raw, _) in lines(&self.text) {
+            let t = raw.trim();
+            if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
+                continue;
+            }
+            if let Some(after_bracket) = t.strip_prefix('[') {
+                let inner = after_bracket.split(']').next().unwrap_or("");
+                if inner.contains(['#', ';']) {
+                    notes.push(CompatNote {
+                        line: n,
+                        message:
+                            "a `#` or `;` inside the section header: the AWS SDKs for Rust and \
+                                  Java read it as the start of a comment and reject the whole file"
+                                .to_owned(),
+                    });
+                }
+                awaiting_first_key = Some(n);
+                continue;
+            }
+            if let Some(header) = awaiting_first_key.take()
+                && raw.starts_with(char::is_whitespace)
+            {
+                notes.push(CompatNote {
+                    line: n,
+                    message: format!(
+                        "the first setting under the header on line {header} is indented: the AWS \
+                         SDKs for Rust and Java read it as a continuation line and reject the whole file"
+                    ),
+                });
+            }
+        }
+        for s in self.profiles() {
+            if s.kind == SectionKind::Profile && !sdk_profile_name(&s.name) {
+                notes.push(CompatNote {
+                    line: s.header_line,
+                    message: format!(
+                        "profile {:?}: botocore and the AWS CLI see it, but the AWS SDKs for Rust and \
+                         Java skip it (their names use only letters, digits and - / . % @ _ : +)",
+                        s.name
+                    ),
+                });
+            }
+        }
+        notes.sort_by_key(|n| n.line);
+        notes
+    }
+
     pub fn managed_blocks(&self) -> Vec<BlockInfo> {
         // `parse` validated the markers, so this only fails if `text` was changed afterwards.
         scan_blocks(&self.text).unwrap_or_default()
@@ -185,6 +261,41 @@ impl ConfigFile {
     pub fn splice_block(&self, id: &str, body: Option<&str>) -> Result<String, ConfigError> {
         super::splice_block(&self.text, id, body).map_err(|e| e.at_path(&self.path))
     }
+}
+
+/// The first setting (or continuation line) between line `end_line` (1-based, a block's END marker)
+/// and the next `[header]`: INI puts it in the block's last section, so replacing or removing the
+/// block would move it to another section or duplicate it. Returns its line number and text.
+pub(crate) fn setting_after(lines: &[&str], end_line: usize) -> Option<(usize, String)> {
+    for (i, raw) in lines.iter().enumerate().skip(end_line) {
+        let t = raw.trim();
+        if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
+            continue;
+        }
+        if t.starts_with('[') {
+            return None;
+        }
+        let shown: String = t.chars().take(60).collect();
+        return Some((i + 1, shown));
+    }
+    None
+}
+
+/// Something botocore and the AWS CLI read but other AWS SDKs reject or ignore (`doctor` warns).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompatNote {
+    /// 1-based line.
+    pub line: usize,
+    pub message: String,
+}
+
+/// The characters the SDKs' shared profile parser allows in a profile name (aws-config for Rust,
+/// the Java SDK v2: `profile-parser-tests.json`, "Profile names support alphanumeric characters …").
+fn sdk_profile_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-/.%@_:+".contains(c))
 }
 
 /// `(1-based number, line without its terminator, terminator)` for every line of `text`.
@@ -458,22 +569,67 @@ fn parse_header(trimmed: &str) -> Result<(SectionKind, String), String> {
     if inner == "default" {
         return Ok((SectionKind::Default, inner.to_owned()));
     }
-    let (word, name) = match inner.split_once(char::is_whitespace) {
-        Some((w, n)) => (w, n.trim()),
-        None => (inner, ""),
-    };
+    let word = inner.split(char::is_whitespace).next().unwrap_or(inner);
     let kind = match word {
-        // A bare `[profile]` names nothing; botocore and the SDKs skip it, so it is `Other`.
-        _ if name.is_empty() => SectionKind::Other,
         "profile" => SectionKind::Profile,
         "sso-session" => SectionKind::SsoSession,
         "services" => SectionKind::Services,
-        _ => SectionKind::Other,
+        _ => return Ok((SectionKind::Other, inner.to_owned())),
     };
-    if kind == SectionKind::Other {
-        return Ok((kind, inner.to_owned()));
+    // botocore's `_parse_section`: the header is shell-split, and only exactly two words name a
+    // section, so `[profile "quoted name"]` is `quoted name` and `[profile in valid]` (like a bare
+    // `[profile]`) names nothing: botocore and the SDKs skip it, and so awsso must not offer it.
+    match botocore_split(inner) {
+        Some(words) if words.len() == 2 => Ok((kind, words[1].clone())),
+        _ => Ok((SectionKind::Other, inner.to_owned())),
     }
-    Ok((kind, name.to_owned()))
+}
+
+/// Python's `shlex.split(s)` (POSIX mode, no comments), which botocore applies to section headers.
+/// The `shlex` crate is not used because it treats `#` as starting a comment; Python's split does not.
+/// None where Python raises (an unclosed quote, a trailing backslash).
+pub(crate) fn botocore_split(s: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\r' | '\n' => {
+                if let Some(w) = word.take() {
+                    words.push(w);
+                }
+            }
+            '\\' => word.get_or_insert_default().push(chars.next()?),
+            '\'' => {
+                let w = word.get_or_insert_default();
+                loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        c => w.push(c),
+                    }
+                }
+            }
+            '"' => {
+                let w = word.get_or_insert_default();
+                loop {
+                    match chars.next()? {
+                        '"' => break,
+                        '\\' => match chars.next()? {
+                            c @ ('"' | '\\') => w.push(c),
+                            c => {
+                                w.push('\\');
+                                w.push(c);
+                            }
+                        },
+                        c => w.push(c),
+                    }
+                }
+            }
+            c => word.get_or_insert_default().push(c),
+        }
+    }
+    words.extend(word);
+    Some(words)
 }
 
 fn shorten(s: &str) -> String {
@@ -538,7 +694,7 @@ mod tests {
              output = json # not a comment\n\
              Credential_Process =   awsso x  \n\
              empty =\n\
-             [profile   spaced   name ]\n\
+             [profile   spaced ]\n\
              a = b = c\n\
              url = https://x/#/start\n\
              [services my-svc]\n\
@@ -555,10 +711,7 @@ mod tests {
         assert_eq!(d.entries[2].key, "Credential_Process");
         assert_eq!(d.get("empty"), Some(""));
         let s = &cfg.sections[1];
-        assert_eq!(
-            (s.kind, s.name.as_str()),
-            (SectionKind::Profile, "spaced   name")
-        );
+        assert_eq!((s.kind, s.name.as_str()), (SectionKind::Profile, "spaced"));
         assert_eq!(s.get("a"), Some("b = c"));
         assert_eq!(s.get("url"), Some("https://x/#/start"));
         assert_eq!(cfg.sections[2].kind, SectionKind::Services);
@@ -571,6 +724,82 @@ mod tests {
             Some("us-west-2")
         );
         assert_eq!(cfg.profiles().count(), 3);
+    }
+
+    #[test]
+    fn profile_names_follow_botocore() {
+        let cfg = parse(
+            "[profile in valid]\n\
+             [profile \"quoted name\"]\n\
+             [profile 'single']\n\
+             [profile\tfoo#bar]\n\
+             [profile]\n\
+             [profile \"unclosed]\n\
+             [sso-session two words]\n\
+             [sso-session \"q s\"]\n\
+             [profile a\\ b]\n",
+        )
+        .unwrap();
+        let got: Vec<(SectionKind, &str)> = cfg
+            .sections
+            .iter()
+            .map(|s| (s.kind, s.name.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (SectionKind::Other, "profile in valid"),
+                (SectionKind::Profile, "quoted name"),
+                (SectionKind::Profile, "single"),
+                (SectionKind::Profile, "foo#bar"),
+                (SectionKind::Other, "profile"),
+                (SectionKind::Other, "profile \"unclosed"),
+                (SectionKind::Other, "sso-session two words"),
+                (SectionKind::SsoSession, "q s"),
+                (SectionKind::Profile, "a b"),
+            ]
+        );
+        assert!(cfg.profile("in valid").is_none());
+        assert!(cfg.profile("quoted name").is_some());
+        // The same profile twice, once quoted, is a duplicate.
+        assert_eq!(parse_err_line("[profile a]\n[profile \"a\"]\n").0, 2);
+        assert_eq!(
+            botocore_split(r#"a "b \" \x" 'c \d' e\ f"#).unwrap(),
+            vec!["a", r#"b " \x"#, r"c \d", "e f"]
+        );
+        assert_eq!(botocore_split("a \"\"").unwrap(), vec!["a", ""]);
+        assert!(botocore_split("a 'b").is_none());
+        assert!(botocore_split("a \\").is_none());
+    }
+
+    #[test]
+    fn compat_notes_name_what_other_sdks_reject() {
+        let cfg = parse(
+            "[default]\n  region = x\n[profile a#b]\nk = v\n[profile \"q n\"]\n[profile ok]\n  \n# c\nk = v\n",
+        )
+        .unwrap();
+        let lines: Vec<usize> = cfg.compat_notes().iter().map(|n| n.line).collect();
+        assert_eq!(lines, vec![2, 3, 3, 5]);
+        assert!(
+            parse("[profile a]\nk = v\n  cont\n")
+                .unwrap()
+                .compat_notes()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn settings_after_a_block_are_found() {
+        let text = format!(
+            "[default]\n{BEGIN_MARKER}b -- x\n[profile p]\nk = v\n{END_MARKER}b\n\n# mine\noutput = json\n[profile q]\n"
+        );
+        let cfg = parse(&text).unwrap();
+        let found = cfg.settings_after_blocks();
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].1, found[0].2.as_str()), (8, "output = json"));
+        let text =
+            format!("{BEGIN_MARKER}b\n[profile p]\n{END_MARKER}b\n# c\n\n[profile q]\nk = v\n");
+        assert!(parse(&text).unwrap().settings_after_blocks().is_empty());
     }
 
     #[test]

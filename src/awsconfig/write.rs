@@ -5,6 +5,12 @@
 //! `.<file name>.awsso.lock` in the target's directory; it is left in place after use, because
 //! deleting a lock file lets a third process lock a fresh inode while a second still waits on the
 //! old one. The OS drops the lock (flock/LockFileEx via fs4) when its holder exits, even on a crash.
+//!
+//! Editors and shells never take that lock, so it only orders awsso's own writers; against the
+//! others, [`update`] re-checks the file right before its rename and redoes the edit when it
+//! changed (see [`replace`] for the window that remains). Temp files are
+//! `.<file name>.awsso-<pid>-<random>.tmp`; a writer killed before its rename leaves one, which the
+//! next write removes under the lock.
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -18,50 +24,114 @@ use super::parse::ConfigFile;
 /// How long a writer waits for another awsso process to finish its edit before giving up.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Read-modify-write under the lock.
+/// How many times [`update`] redoes its edit on a file someone else changed meanwhile before it gives
+/// up; each retry means another writer (an editor, a shell) wrote during our few milliseconds.
+pub const MAX_ATTEMPTS: usize = 10;
+
+/// Temp files of awsso's own naming pattern older than this are leftovers of a killed writer, even when
+/// their writer's pid is alive again (pids are reused).
+const STALE_TEMP_AGE: Duration = Duration::from_secs(60);
+
+/// Test-only fault injection: in debug builds, `AWSSO_TEST_WRITE_DELAY_MS=N` makes every config write
+/// sleep N ms after the temp file is complete and before the check-and-rename, so tests can edit the
+/// file (or kill awsso) inside that window deterministically. Release builds ignore it.
+pub const TEST_WRITE_DELAY_ENV: &str = "AWSSO_TEST_WRITE_DELAY_MS";
+
+/// Read-modify-write under the lock, safe against writers that do not take the lock.
 ///
-/// Takes the lock, (re-)reads the file, hands it to `edit`, which returns the new text (None, or
-/// the unchanged text, means nothing to do: nothing is written), checks the new text still parses,
-/// and replaces the file atomically. A file that does not parse is never passed to `edit` nor
-/// rewritten. Returns whether the file changed. Creates the config's directory (0700) if missing.
+/// Takes the lock, removes stale temp files of earlier killed writers, reads the file, hands it to
+/// `edit`, which returns the new text (None, or the unchanged text, means nothing to do: nothing is
+/// written), checks the new text still parses, and replaces the file atomically, but only if it still
+/// holds what was read. Editors and shells don't take awsso's lock, so when the file changed meanwhile
+/// the edit is redone on the new content (hence `FnMut`), up to [`MAX_ATTEMPTS`] times, after which
+/// [`ConfigError::ConcurrentEdit`] is returned and the file is left as the other writer left it.
+/// A file that does not parse, or starts with a UTF-8 BOM, is never passed to `edit` nor rewritten.
+/// Returns whether the file changed. Creates the config's directory (0700) if missing.
 pub fn update<E: From<ConfigError>>(
     path: &Path,
-    edit: impl FnOnce(&ConfigFile) -> Result<Option<String>, E>,
+    edit: impl FnMut(&ConfigFile) -> Result<Option<String>, E>,
 ) -> Result<bool, E> {
-    update_with(path, edit, &mut |_| Ok(()))
+    let delay = test_write_delay();
+    update_with(path, edit, &mut |_| {
+        if let Some(d) = delay {
+            std::thread::sleep(d);
+        }
+        Ok(())
+    })
+}
+
+#[cfg(debug_assertions)]
+fn test_write_delay() -> Option<Duration> {
+    std::env::var(TEST_WRITE_DELAY_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
+}
+
+#[cfg(not(debug_assertions))]
+fn test_write_delay() -> Option<Duration> {
+    None
 }
 
 fn update_with<E: From<ConfigError>>(
     path: &Path,
-    edit: impl FnOnce(&ConfigFile) -> Result<Option<String>, E>,
+    mut edit: impl FnMut(&ConfigFile) -> Result<Option<String>, E>,
     before_rename: &mut dyn FnMut(&Path) -> io::Result<()>,
 ) -> Result<bool, E> {
     let target = resolve_symlinks(path)?;
     ensure_dir(parent(&target))?;
     let _lock = lock_beside(&target)?;
-    let current = ConfigFile::load(path)?;
-    let Some(new_text) = edit(&current)? else {
-        return Ok(false);
-    };
-    if new_text == current.text {
-        return Ok(false);
+    remove_stale_temps(&target);
+    for attempt in 1..=MAX_ATTEMPTS {
+        let read = read_if_exists(&target)?;
+        let current = ConfigFile::from_bytes(path, read.clone().unwrap_or_default())?;
+        let Some(new_text) = edit(&current)? else {
+            return Ok(false);
+        };
+        if new_text == current.text {
+            return Ok(false);
+        }
+        // botocore and the Rust SDK cannot read such a file: writing to it would only hide that.
+        if current.text.starts_with('\u{feff}') {
+            return Err(ConfigError::Bom {
+                path: path.to_path_buf(),
+            }
+            .into());
+        }
+        // The edit's output, not the user's file, is at fault here: say so rather than blame a line
+        // that only exists in memory.
+        let checked = ConfigFile::parse(path, new_text).map_err(|e| match e {
+            ConfigError::Parse { line, message, .. } => ConfigError::InvalidBody { line, message },
+            other => other,
+        })?;
+        match replace(
+            &target,
+            &checked.text,
+            Expect::from_read(&read),
+            before_rename,
+        )? {
+            Outcome::Replaced => {
+                tracing::debug!(path = %path.display(), attempt, "updated the AWS config file");
+                return Ok(true);
+            }
+            Outcome::ChangedMeanwhile => {
+                tracing::debug!(path = %path.display(), attempt, "the config changed under the edit; redoing it");
+            }
+        }
     }
-    // The edit's output, not the user's file, is at fault here: say so rather than blame a line
-    // that only exists in memory.
-    let checked = ConfigFile::parse(path, new_text).map_err(|e| match e {
-        ConfigError::Parse { line, message, .. } => ConfigError::InvalidBody { line, message },
-        other => other,
-    })?;
-    replace(&target, &checked.text, before_rename)?;
-    tracing::debug!(path = %path.display(), "updated the AWS config file");
-    Ok(true)
+    Err(ConfigError::ConcurrentEdit {
+        path: path.to_path_buf(),
+        attempts: MAX_ATTEMPTS,
+    }
+    .into())
 }
 
 /// Replaces the file at `path` (following symlinks) with `contents`, atomically.
 ///
 /// A temp file in the target's directory is written and fsynced, takes the old file's permissions
 /// (0600 for a new file), is renamed over the target, then the directory is fsynced. On any
-/// failure the old file is left as it was. Does not lock: use [`update`] for read-modify-write.
+/// failure the old file is left as it was. Does not lock nor check for concurrent edits: use
+/// [`update`] for read-modify-write.
 pub fn write_atomic(path: &Path, contents: &str) -> Result<(), ConfigError> {
     write_atomic_with(path, contents, &mut |_| Ok(()))
 }
@@ -73,25 +143,84 @@ fn write_atomic_with(
 ) -> Result<(), ConfigError> {
     let target = resolve_symlinks(path)?;
     ensure_dir(parent(&target))?;
-    replace(&target, contents, before_rename)
+    replace(&target, contents, Expect::Anything, before_rename).map(|_| ())
 }
 
-/// `target` is already symlink-free and its directory exists.
+/// What [`replace`] did.
+enum Outcome {
+    Replaced,
+    /// The file no longer held what the caller read; nothing was written.
+    ChangedMeanwhile,
+}
+
+fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, ConfigError> {
+    match fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ConfigError::io(path, e)),
+    }
+}
+
+/// The prefix of awsso's temp files beside `target`; the pid lets a later writer tell a dead
+/// writer's leftover from a live one's file.
+fn temp_prefix(target: &Path) -> String {
+    format!(".{}.awsso-", file_name(target))
+}
+
+/// What the file must still hold for [`replace`] to move the new one over it.
+#[derive(Clone, Copy)]
+enum Expect<'a> {
+    /// Plain [`write_atomic`]: whatever is there is replaced.
+    Anything,
+    /// The caller found no file; someone creating one meanwhile wins.
+    Absent,
+    /// The caller read these bytes.
+    Bytes(&'a [u8]),
+}
+
+impl Expect<'_> {
+    fn from_read(read: &Option<Vec<u8>>) -> Expect<'_> {
+        match read {
+            Some(b) => Expect::Bytes(b),
+            None => Expect::Absent,
+        }
+    }
+
+    fn holds(self, now: &Option<Vec<u8>>) -> bool {
+        match (self, now) {
+            (Expect::Anything, _) | (Expect::Absent, None) => true,
+            (Expect::Bytes(want), Some(got)) => want == got.as_slice(),
+            _ => false,
+        }
+    }
+}
+
+/// Writes `contents` to a temp file beside `target` (already symlink-free, its directory exists) and
+/// moves it over `target`, unless `target` no longer holds what `expected` says.
+///
+/// Why the check sits after the temp file is complete: editors and shells don't take awsso's lock, so
+/// the only protection against overwriting their edit is to look again as late as possible. The
+/// check-then-rename pair is not atomic; on Linux the rename is a `RENAME_EXCHANGE`, which hands back
+/// the exact file it displaced: if that is not what the check saw (an edit landed between the two), it
+/// is swapped back and the caller redoes its edit. What remains unprotected is a writer that opened
+/// the old file before the swap and writes into it after the displaced file was read back (a few
+/// microseconds); on other systems, or file systems without `RENAME_EXCHANGE`, it is the time between
+/// the check and a plain rename.
 fn replace(
     target: &Path,
     contents: &str,
+    expected: Expect<'_>,
     before_rename: &mut dyn FnMut(&Path) -> io::Result<()>,
-) -> Result<(), ConfigError> {
+) -> Result<Outcome, ConfigError> {
     let dir = parent(target);
     let old = match fs::metadata(target) {
         Ok(m) => Some(m),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return Err(ConfigError::io(target, e)),
     };
-    let name = file_name(target);
     // tempfile creates it 0600 with O_EXCL under a random name; dropped (deleted) on any error.
     let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.awsso-"))
+        .prefix(&format!("{}{}-", temp_prefix(target), std::process::id()))
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| ConfigError::io(dir, e))?;
@@ -105,9 +234,144 @@ fn replace(
     tmp.write_all(contents.as_bytes()).map_err(tmp_err)?;
     tmp.as_file().sync_all().map_err(tmp_err)?;
     before_rename(tmp.path()).map_err(tmp_err)?;
+
+    if !expected.holds(&read_if_exists(target)?) {
+        return Ok(Outcome::ChangedMeanwhile);
+    }
+    match expected {
+        Expect::Anything => {}
+        Expect::Absent => {
+            // Fails if someone created the file since the check.
+            return match tmp.persist_noclobber(target) {
+                Ok(_) => {
+                    sync_dir(dir);
+                    Ok(Outcome::Replaced)
+                }
+                Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => {
+                    Ok(Outcome::ChangedMeanwhile)
+                }
+                Err(e) => Err(tmp_err(e.error)),
+            };
+        }
+        Expect::Bytes(_) => match exchange(tmp.path(), target) {
+            Ok(()) => {
+                // `tmp`'s path now names the displaced file, which dropping `tmp` deletes.
+                if expected.holds(&read_if_exists(tmp.path())?) {
+                    sync_dir(dir);
+                    return Ok(Outcome::Replaced);
+                }
+                exchange(tmp.path(), target).map_err(tmp_err)?;
+                return Ok(Outcome::ChangedMeanwhile);
+            }
+            Err(e) if exchange_unsupported(&e) => {}
+            Err(e) => return Err(tmp_err(e)),
+        },
+    }
     tmp.persist(target).map_err(|e| tmp_err(e.error))?;
     sync_dir(dir);
-    Ok(())
+    Ok(Outcome::Replaced)
+}
+
+/// Atomically swaps the files at `a` and `b` (`renameat2(RENAME_EXCHANGE)`).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in path"))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both are valid NUL-terminated paths; renameat2 only reads them.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_a: &Path, _b: &Path) -> io::Result<()> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
+}
+
+/// The kernel or file system has no `RENAME_EXCHANGE`: fall back to check-then-rename.
+fn exchange_unsupported(e: &io::Error) -> bool {
+    #[cfg(target_os = "linux")]
+    if matches!(
+        e.raw_os_error(),
+        Some(libc::EINVAL | libc::ENOSYS | libc::ENOTSUP)
+    ) {
+        return true;
+    }
+    e.kind() == io::ErrorKind::Unsupported
+}
+
+/// Deletes temp files of awsso's naming pattern beside `target` that a killed writer left behind:
+/// those whose writer pid is gone, or older than [`STALE_TEMP_AGE`]. Called under the lock, so no
+/// locked writer of this file is running; best effort, as a leftover is harmless clutter.
+fn remove_stale_temps(target: &Path) {
+    let prefix = temp_prefix(target);
+    let Ok(entries) = fs::read_dir(parent(target)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|r| r.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        // `<pid>-<random>` (or just `<random>`, as written before the pid was added).
+        let pid = rest
+            .split_once('-')
+            .and_then(|(p, _)| p.parse::<u32>().ok());
+        let Ok(meta) = entry.metadata() else { continue };
+        if !meta.is_file() {
+            continue;
+        }
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age > STALE_TEMP_AGE);
+        if old || pid.is_some_and(|p| !process_alive(p)) {
+            match fs::remove_file(entry.path()) {
+                Ok(()) => tracing::debug!(file = ?name, "removed a stale temp file"),
+                Err(e) => tracing::debug!(file = ?name, "cannot remove a stale temp file: {e}"),
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: signal 0 only checks that the process exists and may be signalled.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: u32) -> bool {
+    // Unknown: leave it to the age rule.
+    true
 }
 
 /// Keeps a file edited through `sudo` owned by its user; best effort, as only root may chown.
@@ -413,6 +677,160 @@ mod tests {
             update(&p, |_| Ok(Some("junk\n".to_owned()))),
             Err(MyError::Config)
         ));
+    }
+
+    /// An edit (by a program that does not take the lock) landing while the temp file is complete is
+    /// kept: the splice is redone on the new content.
+    #[test]
+    fn an_edit_before_the_rename_is_kept_and_the_splice_redone() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        fs::write(&p, "[default]\n").unwrap();
+        let mut edits = 0;
+        let mut hooks = 0;
+        let changed = update_with(
+            &p,
+            |cfg| {
+                edits += 1;
+                cfg.splice_block("session s", Some("[sso-session s]\n"))
+                    .map(Some)
+            },
+            &mut |_| {
+                hooks += 1;
+                if hooks == 1 {
+                    fs::OpenOptions::new()
+                        .append(true)
+                        .open(&p)?
+                        .write_all(b"# mine\n")?;
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert!(changed);
+        assert_eq!(edits, 2);
+        let text = fs::read_to_string(&p).unwrap();
+        assert!(
+            text.starts_with("[default]\n# mine\n\n# BEGIN awsso"),
+            "{text}"
+        );
+        assert!(leftovers(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_file_changing_on_every_attempt_is_left_alone_with_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        fs::write(&p, "[default]\n").unwrap();
+        let mut n = 0;
+        let err = update_with(
+            &p,
+            |cfg| {
+                cfg.splice_block("session s", Some("[sso-session s]\n"))
+                    .map(Some)
+            },
+            &mut |_| {
+                n += 1;
+                fs::OpenOptions::new()
+                    .append(true)
+                    .open(&p)?
+                    .write_all(format!("# edit {n}\n").as_bytes())
+            },
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::ConcurrentEdit {
+                    attempts: MAX_ATTEMPTS,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            crate::error::Diagnose::exit_kind(&err),
+            crate::error::ExitKind::Failure
+        );
+        assert!(err.hint().is_some());
+        let text = fs::read_to_string(&p).unwrap();
+        assert!(!text.contains("BEGIN awsso"));
+        assert_eq!(text.matches("# edit ").count(), MAX_ATTEMPTS);
+        assert!(leftovers(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn a_file_created_meanwhile_is_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        let mut first = true;
+        update_with(
+            &p,
+            |cfg| {
+                cfg.splice_block("session s", Some("[sso-session s]\n"))
+                    .map(Some)
+            },
+            &mut |_| {
+                if std::mem::take(&mut first) {
+                    fs::write(&p, "[profile mine]\n")?;
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+        let text = fs::read_to_string(&p).unwrap();
+        assert!(
+            text.starts_with("[profile mine]\n\n# BEGIN awsso"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_bom_file_is_never_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        fs::write(&p, "\u{feff}[default]\n").unwrap();
+        assert!(!update(&p, |_| Ok::<_, ConfigError>(None)).unwrap());
+        let err = update(&p, |cfg| {
+            cfg.splice_block("session s", Some("[sso-session s]\n"))
+                .map(Some)
+        })
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Bom { .. }), "{err:?}");
+        assert!(
+            err.hint().unwrap().contains(r"sed -i '1s/^\xEF\xBB\xBF//'"),
+            "{:?}",
+            err.hint()
+        );
+        assert_eq!(fs::read_to_string(&p).unwrap(), "\u{feff}[default]\n");
+    }
+
+    #[test]
+    fn stale_temp_files_of_awssos_pattern_only_are_removed() {
+        use std::time::SystemTime;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        fs::write(&p, "[default]\n").unwrap();
+        // A pid that cannot be alive (above any pid_max).
+        let dead = dir.path().join(".config.awsso-99999999-abc.tmp");
+        let live = dir
+            .path()
+            .join(format!(".config.awsso-{}-abc.tmp", std::process::id()));
+        let old = dir.path().join(".config.awsso-xyz.tmp");
+        let fresh_unknown = dir.path().join(".config.awsso-xyz2.tmp");
+        let other = dir.path().join(".credentials.awsso-99999999-abc.tmp");
+        for f in [&dead, &live, &old, &fresh_unknown, &other] {
+            fs::write(f, "x").unwrap();
+        }
+        File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(SystemTime::now() - Duration::from_secs(600))
+            .unwrap();
+        update(&p, |_| Ok::<_, ConfigError>(None)).unwrap();
+        assert!(!dead.exists() && !old.exists());
+        assert!(live.exists() && fresh_unknown.exists() && other.exists());
     }
 
     #[test]

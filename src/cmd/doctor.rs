@@ -27,6 +27,9 @@ pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<ExitCode> {
 
     let loaded = ConfigFile::load(&ctx.config_path);
     checks.push(doctor::config_check(&ctx.config_path, &loaded));
+    if let Ok(c) = &loaded {
+        checks.extend(doctor::config_shape_checks(c));
+    }
     let config = loaded.ok();
     let sessions = match &config {
         Some(c) => {

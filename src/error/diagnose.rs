@@ -118,6 +118,9 @@ impl Diagnose for ConfigError {
                 _ => ExitKind::Failure,
             },
             ConfigError::Lock { .. } => ExitKind::Failure,
+            // Another program kept writing the file: nothing is wrong with it.
+            ConfigError::ConcurrentEdit { .. } => ExitKind::Failure,
+            ConfigError::Bom { .. } | ConfigError::AfterBlock { .. } => ExitKind::Config,
             ConfigError::Parse { .. }
             | ConfigError::UnbalancedBlock { .. }
             | ConfigError::UnsafeName { .. }
