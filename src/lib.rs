@@ -5,7 +5,7 @@
 //! (sso-sessions and their tokens), `login` (device and PKCE flows), `sso` (the Identity Center client),
 //! `store` (the OS keyring), `console` (console links, federation sign-in), `doctor` (the checks of
 //! `awsso doctor`), `complete` (shell completion candidates), `secret`, `lock`, `paths`, `browser`,
-//! `output`, `error`.
+//! `output`, `error`, `ids` (validated identifiers), `shell` (quoting and splitting per shell).
 pub mod awsconfig;
 pub mod browser;
 pub mod cli;
@@ -15,6 +15,7 @@ pub mod console;
 pub mod creds;
 pub mod doctor;
 pub mod error;
+pub mod ids;
 pub mod listing;
 pub mod lock;
 pub mod login;
@@ -23,6 +24,7 @@ pub mod paths;
 pub mod profiles;
 pub mod secret;
 pub mod session;
+pub mod shell;
 pub mod sso;
 pub mod store;
 
