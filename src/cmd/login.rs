@@ -15,7 +15,7 @@ pub async fn run(ctx: &Context, args: LoginArgs) -> anyhow::Result<ExitCode> {
         crate::paths::home_dir("the AWS CLI token cache (--export-cli-cache)").map_err(|e| {
             UserError::new(
                 e.to_string(),
-                "set HOME to your home directory, or drop --export-cli-cache",
+                "run with HOME set to your home directory, or without --export-cli-cache",
             )
         })?;
     }

@@ -155,6 +155,9 @@ impl SsoError {
                     .into(),
             ),
             SsoError::Throttled { .. } => Some("wait a little and try again".into()),
+            SsoError::BadAnswer { problem, .. } if problem.contains("clock") => Some(
+                "check this machine's clock: `awsso doctor` compares it with Identity Center's".into(),
+            ),
             SsoError::BadAnswer { .. } => Some(
                 "this is not how Identity Center answers: check AWS_ENDPOINT_URL_SSO / \
                  AWS_ENDPOINT_URL_SSO_OIDC and any proxy between you and AWS; run with -v for details"
