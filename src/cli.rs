@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use clap_complete::{ArgValueCandidates, ArgValueCompleter};
 
+use crate::ids::{AccountId, Parser as Checked, Region, RoleName, SessionName, StartUrl};
 use crate::sso::Flow;
 use crate::store::StoreKind;
 
@@ -115,25 +116,28 @@ pub struct TargetArgs {
         long,
         short = 's',
         requires_all = ["account_id", "role_name"],
+        value_parser = Checked::<SessionName>::new(),
         add = ArgValueCandidates::new(crate::complete::sessions)
     )]
-    pub session: Option<String>,
+    pub session: Option<SessionName>,
 
     /// The 12-digit account id.
     #[arg(
         long,
         requires_all = ["session", "role_name"],
+        value_parser = Checked::<AccountId>::new(),
         add = ArgValueCompleter::new(crate::complete::account_ids)
     )]
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
 
     /// The role (permission set) name.
     #[arg(
         long,
         requires_all = ["session", "account_id"],
+        value_parser = Checked::<RoleName>::new(),
         add = ArgValueCandidates::new(crate::complete::role_names)
     )]
-    pub role_name: Option<String>,
+    pub role_name: Option<RoleName>,
 }
 
 #[derive(Debug, Args)]
@@ -152,8 +156,8 @@ pub struct ExecArgs {
     pub target: TargetArgs,
 
     /// The region to export [default: the profile's region, else the session's].
-    #[arg(long)]
-    pub region: Option<String>,
+    #[arg(long, value_parser = Checked::<Region>::new())]
+    pub region: Option<Region>,
 
     /// Run even inside another `awsso exec` (AWSSO_PROFILE is set).
     #[arg(long)]
@@ -170,8 +174,8 @@ pub struct EnvArgs {
     pub target: TargetArgs,
 
     /// The region to export [default: the profile's region, else the session's].
-    #[arg(long)]
-    pub region: Option<String>,
+    #[arg(long, value_parser = Checked::<Region>::new())]
+    pub region: Option<Region>,
 
     /// The shell to print for [default: from $SHELL, else bash].
     #[arg(long, value_enum)]
@@ -236,17 +240,22 @@ pub enum ShellKind {
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     /// The sso-session to log in to [default: the only one in the config].
-    #[arg(long, short = 's', add = ArgValueCandidates::new(crate::complete::sessions))]
-    pub session: Option<String>,
+    #[arg(
+        long,
+        short = 's',
+        value_parser = Checked::<SessionName>::new(),
+        add = ArgValueCandidates::new(crate::complete::sessions)
+    )]
+    pub session: Option<SessionName>,
 
     /// The AWS access portal URL, e.g. https://d-1234567890.awsapps.com/start; with --region, creates the
     /// [sso-session] section when it is missing.
-    #[arg(long, value_name = "URL", requires = "region")]
-    pub start_url: Option<String>,
+    #[arg(long, value_name = "URL", requires = "region", value_parser = Checked::<StartUrl>::new())]
+    pub start_url: Option<StartUrl>,
 
     /// The Identity Center region (sso_region), e.g. us-east-1.
-    #[arg(long, requires = "start_url")]
-    pub region: Option<String>,
+    #[arg(long, requires = "start_url", value_parser = Checked::<Region>::new())]
+    pub region: Option<Region>,
 
     /// The sign-in flow: `device` shows a code to confirm in any browser (works over SSH); `pkce` sends the
     /// browser on this machine back to a loopback listener.
@@ -275,8 +284,13 @@ pub struct LoginArgs {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Only this session [default: every sso-session in the config].
-    #[arg(long, short = 's', add = ArgValueCandidates::new(crate::complete::sessions))]
-    pub session: Option<String>,
+    #[arg(
+        long,
+        short = 's',
+        value_parser = Checked::<SessionName>::new(),
+        add = ArgValueCandidates::new(crate::complete::sessions)
+    )]
+    pub session: Option<SessionName>,
 
     /// Print JSON for scripts.
     #[arg(long)]
@@ -290,9 +304,10 @@ pub struct LogoutArgs {
         long,
         short = 's',
         conflicts_with = "all",
+        value_parser = Checked::<SessionName>::new(),
         add = ArgValueCandidates::new(crate::complete::sessions)
     )]
-    pub session: Option<String>,
+    pub session: Option<SessionName>,
 
     /// Log out of every sso-session in the config.
     #[arg(long)]
@@ -302,8 +317,13 @@ pub struct LogoutArgs {
 #[derive(Debug, Args)]
 pub struct LsArgs {
     /// Only this session [default: every sso-session in the config].
-    #[arg(long, short = 's', add = ArgValueCandidates::new(crate::complete::sessions))]
-    pub session: Option<String>,
+    #[arg(
+        long,
+        short = 's',
+        value_parser = Checked::<SessionName>::new(),
+        add = ArgValueCandidates::new(crate::complete::sessions)
+    )]
+    pub session: Option<SessionName>,
 
     /// Print JSON for scripts (the default output is a table on a terminal, tab-separated lines otherwise).
     #[arg(long)]
@@ -317,8 +337,13 @@ pub struct LsArgs {
 #[derive(Debug, Args)]
 pub struct SyncArgs {
     /// Only this session [default: every sso-session in the config].
-    #[arg(long, short = 's', add = ArgValueCandidates::new(crate::complete::sessions))]
-    pub session: Option<String>,
+    #[arg(
+        long,
+        short = 's',
+        value_parser = Checked::<SessionName>::new(),
+        add = ArgValueCandidates::new(crate::complete::sessions)
+    )]
+    pub session: Option<SessionName>,
 
     /// Print the change as a diff and write nothing.
     #[arg(long)]

@@ -15,6 +15,7 @@ use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
 use clap_complete::{CompleteEnv, CompletionCandidate};
 
 use crate::awsconfig::{self, ConfigFile, Section};
+use crate::ids::{AccountId, RoleName};
 use crate::listing::{self, Listing};
 use crate::output::sanitize;
 use crate::session::{self, SessionConfig};
@@ -126,7 +127,12 @@ impl LineContext {
             .position(|a| a == "--")
             .map(|i| &args[i + 1..])
             .unwrap_or(&[]);
-        Self::from_words(words.iter().filter_map(|w| w.to_str()))
+        let words: Vec<String> = words
+            .iter()
+            .filter_map(|w| w.to_str())
+            .map(crate::shell::unquote_word)
+            .collect();
+        Self::from_words(words.iter().map(String::as_str))
     }
 
     fn from_words<'a>(words: impl IntoIterator<Item = &'a str>) -> LineContext {
@@ -194,6 +200,28 @@ impl Known {
     }
 }
 
+/// A candidate as the shell should insert it, or `None` when it must not be offered at all.
+///
+/// The shells insert a candidate verbatim into the command line, so a name such as `Adm$(touch x)` would
+/// run when the line is. Names that are bare-safe shell words are offered as they are; others without
+/// quotes, backslashes or control characters are offered single-quoted (a valid word in every shell
+/// awsso completes for); the rest are not offered. A leading `=` or `~` is quoted too (zsh and bash expand
+/// them at the start of a word).
+fn shell_candidate(name: &str) -> Option<String> {
+    if name.is_empty()
+        || name.chars().count() > 256
+        || crate::output::sanitize(name, 256) != name
+        || name.contains(['\'', '\\'])
+    {
+        return None;
+    }
+    let word = crate::shell::quote_word(name);
+    if word == name && name.starts_with(['=', '~']) {
+        return Some(format!("'{name}'"));
+    }
+    Some(word)
+}
+
 fn help(text: String) -> Option<StyledStr> {
     let text = sanitize(&text, 80);
     (!text.is_empty()).then(|| StyledStr::from(text))
@@ -227,10 +255,11 @@ fn profile_candidates(config: &ConfigFile) -> Vec<CompletionCandidate> {
         config.profiles().map(|s| s.name.as_str()).collect();
     names
         .into_iter()
-        .map(|name| {
+        .filter_map(|name| {
+            let word = shell_candidate(name)?;
             // `profile` picks the section the SDKs read when `default` is defined twice.
             let about = config.profile(name).map(describe_profile);
-            CompletionCandidate::new(name).help(help(about.unwrap_or_default()))
+            Some(CompletionCandidate::new(word).help(help(about.unwrap_or_default())))
         })
         .collect()
 }
@@ -244,9 +273,12 @@ pub fn sessions() -> Vec<CompletionCandidate> {
     };
     let mut out: Vec<CompletionCandidate> = config
         .sso_sessions()
-        .map(|s| {
-            CompletionCandidate::new(&s.name)
-                .help(help(s.get("sso_start_url").unwrap_or_default().to_string()))
+        .filter(|s| s.name.parse::<crate::ids::SessionName>().is_ok())
+        .filter_map(|s| {
+            Some(
+                CompletionCandidate::new(shell_candidate(&s.name)?)
+                    .help(help(s.get("sso_start_url").unwrap_or_default().to_string())),
+            )
         })
         .collect();
     out.sort();
@@ -267,7 +299,12 @@ pub fn account_ids(current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
 fn account_candidates(listings: &[&Listing], current: &str) -> Vec<CompletionCandidate> {
     let mut by_id: BTreeMap<&str, &str> = BTreeMap::new();
     for l in listings {
-        for a in &l.accounts {
+        // The cache is a file anyone with the user's rights could have written: checked again here.
+        for a in l
+            .accounts
+            .iter()
+            .filter(|a| a.id.parse::<AccountId>().is_ok())
+        {
             by_id.entry(a.id.as_str()).or_insert(a.name.as_str());
         }
     }
@@ -313,19 +350,20 @@ fn role_candidates(listings: &[&Listing], account_id: Option<&str>) -> Vec<Compl
     };
     let mut roles: BTreeMap<&str, usize> = BTreeMap::new();
     for a in pool {
-        for r in &a.roles {
+        // Only names that profile generation would accept: a cached `Adm$(touch x)` is never offered.
+        for r in a.roles.iter().filter(|r| r.parse::<RoleName>().is_ok()) {
             *roles.entry(r.as_str()).or_default() += 1;
         }
     }
     roles
         .into_iter()
-        .map(|(role, n)| {
+        .filter_map(|(role, n)| {
             let about = if n == 1 {
                 "1 account".to_string()
             } else {
                 format!("{n} accounts")
             };
-            CompletionCandidate::new(role).help(help(about))
+            Some(CompletionCandidate::new(shell_candidate(role)?).help(help(about)))
         })
         .collect()
 }
@@ -417,6 +455,33 @@ mod tests {
             values(&role_candidates(&[&l], Some("1111"))),
             ["Admin", "ReadOnly"]
         );
+    }
+
+    #[test]
+    fn hostile_names_are_never_offered_raw() {
+        let huge = "1".repeat(70);
+        let l = listing(
+            "corp",
+            &[
+                (
+                    "111122223333",
+                    "Production",
+                    &["Adm$(touch x)", "=ls", "Admin"],
+                ),
+                (huge.as_str(), "Huge", &["ReadOnly"]),
+            ],
+        );
+        assert_eq!(
+            values(&role_candidates(&[&l], None)),
+            ["'=ls'", "Admin", "ReadOnly"]
+        );
+        assert_eq!(values(&account_candidates(&[&l], "")), ["111122223333"]);
+        assert_eq!(
+            shell_candidate("my profile").as_deref(),
+            Some("'my profile'")
+        );
+        assert_eq!(shell_candidate("a'b"), None);
+        assert_eq!(shell_candidate("a\u{1b}b"), None);
     }
 
     #[test]

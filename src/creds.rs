@@ -283,11 +283,15 @@ pub fn target_of_profile(
         .iter()
         .position(|w| w == "creds")
         .ok_or_else(not_sso)?;
+    // `--flag VALUE`, or `--flag=VALUE` (how values starting with `-` are written).
     let flag = |f: &str| {
-        words[creds_at..]
-            .windows(2)
-            .find(|w| w[0] == f)
-            .map(|w| w[1].clone())
+        let inline = |w: &String| w.strip_prefix(f)?.strip_prefix('=').map(str::to_string);
+        words[creds_at..].iter().find_map(inline).or_else(|| {
+            words[creds_at..]
+                .windows(2)
+                .find(|w| w[0] == f)
+                .map(|w| w[1].clone())
+        })
     };
     match (flag("--session"), flag("--account-id"), flag("--role-name")) {
         (Some(session), Some(account_id), Some(role_name)) => Ok((
@@ -305,61 +309,7 @@ pub fn target_of_profile(
 /// Splits a command line as POSIX `sh` (and Python's `shlex.split`) would: quotes and backslashes, no
 /// expansions. `None` for an unterminated quote.
 pub fn shell_split(s: &str) -> Option<Vec<String>> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next()? {
-                        '\'' => break,
-                        c => word.push(c),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next()? {
-                        '"' => break,
-                        '\\' => match chars.next()? {
-                            c @ ('"' | '\\' | '$' | '`') => word.push(c),
-                            '\n' => {}
-                            c => {
-                                word.push('\\');
-                                word.push(c);
-                            }
-                        },
-                        c => word.push(c),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                match chars.next() {
-                    Some('\n') | None => {}
-                    Some(c) => word.push(c),
-                }
-            }
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                word.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    Some(words)
+    crate::shell::split(s)
 }
 
 #[cfg(test)]

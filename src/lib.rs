@@ -5,7 +5,8 @@
 //! (sso-sessions and their tokens), `login` (device and PKCE flows), `sso` (the Identity Center client),
 //! `store` (the OS keyring), `console` (console links, federation sign-in), `doctor` (the checks of
 //! `awsso doctor`), `complete` (shell completion candidates), `secret`, `lock`, `paths`, `browser`,
-//! `output`, `error`, `hardening` (no core dumps).
+//! `output`, `error`, `hardening` (no core dumps), `ids` (validated identifiers), `shell` (quoting and
+//! splitting per shell).
 pub mod awsconfig;
 pub mod browser;
 pub mod cli;
@@ -16,6 +17,7 @@ pub mod creds;
 pub mod doctor;
 pub mod error;
 pub mod hardening;
+pub mod ids;
 pub mod listing;
 pub mod lock;
 pub mod login;
@@ -24,6 +26,7 @@ pub mod paths;
 pub mod profiles;
 pub mod secret;
 pub mod session;
+pub mod shell;
 pub mod sso;
 pub mod store;
 

@@ -433,15 +433,15 @@ pub fn ttl() -> i64 {
         .unwrap_or(3600)
 }
 
-pub fn cache_path(session: &str) -> PathBuf {
-    paths::cache_dir()
+pub fn cache_path(session: &str) -> std::io::Result<PathBuf> {
+    Ok(paths::cache_dir()?
         .join("listings")
-        .join(format!("{}.json", paths::safe_file_stem(session)))
+        .join(format!("{}.json", paths::safe_file_stem(session))))
 }
 
 /// The cached listing of `session`, whatever its age, if it belongs to this session's directory.
 pub fn load_cached(session: &SessionConfig) -> Option<Listing> {
-    let path = cache_path(&session.name);
+    let path = cache_path(&session.name).ok()?;
     let bytes = std::fs::read(&path).ok()?;
     match serde_json::from_slice::<Listing>(&bytes) {
         Ok(l) if l.session == session.name && l.start_url == session.start_url => Some(l),
@@ -456,7 +456,7 @@ pub fn load_cached(session: &SessionConfig) -> Option<Listing> {
 /// Writes the listing cache atomically (private to the user; it is not secret, but it is nobody else's).
 pub fn save(listing: &Listing) -> std::io::Result<PathBuf> {
     use std::io::Write;
-    let path = cache_path(&listing.session);
+    let path = cache_path(&listing.session)?;
     let dir = path.parent().expect("cache path has a parent");
     paths::ensure_private_dir(dir)?;
     let mut tmp = tempfile::Builder::new()

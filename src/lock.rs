@@ -24,7 +24,12 @@ pub struct LockError {
 
 /// Takes the named lock, waiting for its holder if there is one; `on_wait` runs once before waiting.
 pub async fn acquire(name: &str, on_wait: impl FnOnce()) -> Result<Lock, LockError> {
-    let dir = paths::cache_dir().join("locks");
+    let dir = paths::cache_dir()
+        .map_err(|e| LockError {
+            path: PathBuf::from("locks"),
+            source: e.into(),
+        })?
+        .join("locks");
     let path = dir.join(format!("{}.lock", paths::safe_file_stem(name)));
     let err = |source| LockError {
         path: path.clone(),

@@ -3,14 +3,45 @@
 //! Nothing secret is ever written under these paths; secrets live in the credential store.
 use std::path::PathBuf;
 
-/// `$AWSSO_CACHE_DIR`, else the platform cache dir (`$XDG_CACHE_HOME/awsso`, `~/.cache/awsso`, …).
-pub fn cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("AWSSO_CACHE_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
+/// No home directory: awsso has nowhere private to put its files, and refuses rather than fall back to
+/// the working directory or a shared `/tmp/awsso` (where another user could plant locks or read caches).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "there is no home directory (HOME is unset or not an absolute path, and the user has no passwd entry), \
+     so awsso has nowhere private for {what}; set HOME (or AWSSO_CACHE_DIR for caches and locks)"
+)]
+pub struct NoHome {
+    pub what: &'static str,
+}
+
+impl From<NoHome> for std::io::Error {
+    fn from(e: NoHome) -> Self {
+        std::io::Error::new(std::io::ErrorKind::NotFound, e)
     }
+}
+
+/// The user's home: `$HOME` when it is an absolute path, else the passwd entry's.
+pub fn home_dir(what: &'static str) -> Result<PathBuf, NoHome> {
+    let from_env = std::env::var_os("HOME").filter(|h| !h.is_empty());
+    let home = match from_env {
+        Some(h) => Some(PathBuf::from(h)),
+        None => directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()),
+    };
+    home.filter(|h| h.is_absolute()).ok_or(NoHome { what })
+}
+
+/// `$AWSSO_CACHE_DIR`, else the platform cache dir (`$XDG_CACHE_HOME/awsso`, `~/.cache/awsso`, …); an
+/// error without either (see [`NoHome`]).
+pub fn cache_dir() -> Result<PathBuf, NoHome> {
+    if let Some(dir) = std::env::var_os("AWSSO_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    let what = "its caches and locks";
+    home_dir(what)?;
     directories::BaseDirs::new()
         .map(|b| b.cache_dir().join("awsso"))
-        .unwrap_or_else(|| std::env::temp_dir().join("awsso"))
+        .filter(|d| d.is_absolute())
+        .ok_or(NoHome { what })
 }
 
 /// Creates `dir` (and parents) private to the user.

@@ -94,10 +94,10 @@ impl SessionConfig {
             name: name.clone(),
             line,
             key,
-            value: crate::output::sanitize(value, 120),
+            value: crate::output::sanitize(value, 240),
         };
-        if !valid_start_url(&start_url) {
-            return Err(invalid("sso_start_url", &start_url));
+        if let Err(e) = start_url.parse::<crate::ids::StartUrl>() {
+            return Err(invalid("sso_start_url", &e.to_string()));
         }
         if !valid_region(&region) {
             return Err(invalid("sso_region", &region));
@@ -137,23 +137,14 @@ impl SessionConfig {
     }
 }
 
+/// The start URL rule of [`crate::ids::StartUrl`]: https (http for loopback only), bounded.
 pub fn valid_start_url(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    rest.is_some_and(|r| {
-        let host = r.split('/').next().unwrap_or("");
-        !host.is_empty() && !url.chars().any(|c| c.is_whitespace() || c.is_control())
-    })
+    url.parse::<crate::ids::StartUrl>().is_ok()
 }
 
+/// The region rule of [`crate::ids::Region`].
 pub fn valid_region(region: &str) -> bool {
-    !region.is_empty()
-        && region.len() <= 32
-        && region
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && region.contains('-')
+    region.parse::<crate::ids::Region>().is_ok()
 }
 
 /// Every sso-session of the config, in file order; invalid ones are reported, not skipped.
@@ -449,6 +440,7 @@ pub fn export_cli_cache(
         })
         .to_string(),
     );
+    crate::paths::home_dir("the AWS CLI token cache")?;
     let path = cli_cache_path(&session.name);
     let dir = path.parent().expect("cache path has a parent");
     crate::paths::ensure_private_dir(dir)?;
@@ -461,6 +453,9 @@ pub fn export_cli_cache(
 
 /// Removes the AWS CLI token cache copy of a session, if there is one.
 pub fn remove_cli_cache(session: &str) -> std::io::Result<bool> {
+    if crate::paths::home_dir("the AWS CLI token cache").is_err() {
+        return Ok(false);
+    }
     match std::fs::remove_file(cli_cache_path(session)) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),

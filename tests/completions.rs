@@ -710,3 +710,43 @@ fn completion_with_a_broken_config_or_cache_is_silent() {
         );
     }
 }
+
+/// Issue 8 item 9: a role name from the server is server data. A cached listing holding
+/// `Adm$(touch PWNED)` must not offer it, and running every completed line in bash must run nothing.
+#[test]
+fn bash_never_offers_a_hostile_role_name_and_the_completed_line_runs_nothing() {
+    let m = Machine::new();
+    m.cache_listing(
+        "corp",
+        "https://d-corp.awsapps.com/start",
+        &[(
+            "111122223333",
+            "Production",
+            &["Adm$(touch PWNED)", "Adm`touch PWNED2`", "Admin", "=Admin"],
+        )],
+    );
+    let got = bash_complete(
+        &m,
+        "source <(awsso completions bash)",
+        &[&[
+            "awsso",
+            "creds",
+            "--session",
+            "corp",
+            "--account-id",
+            "111122223333",
+            "--role-name",
+            "",
+        ]],
+    );
+    assert_eq!(got[0], v(&["'=Admin'", "Admin"]), "{got:?}");
+    // What bash would insert, run as the person would run the completed line.
+    let mut script = String::new();
+    for cand in &got[0] {
+        script.push_str(&format!("printf '%s\\n' {cand}\n"));
+    }
+    let out = stdout_of(&m.run("bash", &["--norc", "--noprofile", "-c", &script]));
+    assert_eq!(out, "=Admin\nAdmin\n");
+    assert!(!m.home.path().join("PWNED").exists());
+    assert!(!m.home.path().join("PWNED2").exists());
+}

@@ -332,12 +332,13 @@ fn a_malformed_config_is_reported_and_left_alone() {
 #[test]
 fn bad_arguments_get_a_hint() {
     let user = User::new(quick());
+    // Checked by clap's value parsers (src/ids.rs): usage errors, with a hint.
     user.run(&["login", "--start-url", "ftp://x", "--region", REGION])
-        .fails_with(1)
+        .fails_with(2)
         .stderr_has("hint:");
     user.run(&["login", "--start-url", START_URL, "--region", "Mars 1"])
-        .fails_with(1)
-        .stderr_has("not an AWS region");
+        .fails_with(2)
+        .stderr_has("is not a region");
     assert_eq!(
         user.run(&["login", "--start-url", START_URL]).code,
         2,

@@ -16,9 +16,9 @@ use crate::store::Store;
 pub fn explicit_target(args: &TargetArgs) -> Option<Target> {
     match (&args.session, &args.account_id, &args.role_name) {
         (Some(s), Some(a), Some(r)) => Some(Target {
-            session: s.clone(),
-            account_id: a.clone(),
-            role_name: r.clone(),
+            session: s.to_string(),
+            account_id: a.to_string(),
+            role_name: r.to_string(),
         }),
         _ => None,
     }
@@ -33,12 +33,55 @@ pub fn resolve_target(
         return Ok((t, None));
     }
     match &args.profile {
-        Some(p) => Ok(creds::target_of_profile(config, p)?),
+        Some(p) => {
+            let (target, region) = creds::target_of_profile(config, p)?;
+            check_profile_target(config, p, &target)?;
+            Ok((target, region))
+        }
         None => Err(UserError::usage(
             "which role?",
             "pass --profile P, or --session S --account-id ID --role-name R",
         )
         .into()),
+    }
+}
+
+/// A profile's session, account id and role name are checked like command-line arguments before anything
+/// uses them (a hand-edited 66,000-digit `sso_account_id` would otherwise reach the SDK's URI builder).
+fn check_profile_target(
+    config: &crate::awsconfig::ConfigFile,
+    profile: &str,
+    t: &Target,
+) -> Result<(), UserError> {
+    use crate::ids::{AccountId, RoleName, SessionName};
+    let problem = t
+        .session
+        .parse::<SessionName>()
+        .err()
+        .map(|e| ("session", e))
+        .or_else(|| {
+            t.account_id
+                .parse::<AccountId>()
+                .err()
+                .map(|e| ("account id", e))
+        })
+        .or_else(|| {
+            t.role_name
+                .parse::<RoleName>()
+                .err()
+                .map(|e| ("role name", e))
+        });
+    match problem {
+        None => Ok(()),
+        Some((what, e)) => Err(UserError {
+            message: format!(
+                "profile {} in {} has an invalid {what}: {e}",
+                crate::output::sanitize(profile, 100),
+                config.path.display()
+            ),
+            hint: Some("fix the profile, or write it again with `awsso sync`".into()),
+            code: crate::error::EXIT_CONFIG,
+        }),
     }
 }
 

@@ -47,36 +47,11 @@ pub fn label(args: &TargetArgs, target: &Target) -> String {
     })
 }
 
-fn quote_posix(v: &str) -> String {
-    format!("'{}'", v.replace('\'', r"'\''"))
-}
-
-fn quote_fish(v: &str) -> String {
-    format!("'{}'", v.replace('\\', r"\\").replace('\'', r"\'"))
-}
-
-fn quote_powershell(v: &str) -> String {
-    format!("'{}'", v.replace('\'', "''"))
-}
-
+/// The code that clears [`CLEARED`] and sets `vars`.
 pub fn render(shell: ShellKind, vars: &[(&str, String)]) -> String {
-    let mut out = String::new();
-    for name in CLEARED {
-        out.push_str(&match shell {
-            ShellKind::Bash | ShellKind::Zsh => format!("unset {name}\n"),
-            // `set -e` fails on an unset variable, and fish would end the eval with that status.
-            ShellKind::Fish => format!("set -e {name}; or true\n"),
-            ShellKind::Powershell => {
-                format!("Remove-Item Env:{name} -ErrorAction SilentlyContinue\n")
-            }
-        });
-    }
+    let mut out = crate::shell::unset(shell, &CLEARED);
     for (name, value) in vars {
-        out.push_str(&match shell {
-            ShellKind::Bash | ShellKind::Zsh => format!("export {name}={}\n", quote_posix(value)),
-            ShellKind::Fish => format!("set -gx {name} {}\n", quote_fish(value)),
-            ShellKind::Powershell => format!("$Env:{name} = {}\n", quote_powershell(value)),
-        });
+        out.push_str(&crate::shell::export(shell, name, value));
     }
     out
 }
@@ -96,7 +71,11 @@ pub async fn run(ctx: &Context, args: EnvArgs) -> anyhow::Result<ExitCode> {
     let config = ctx.load_config()?;
     let (target, profile_region) = resolve_target(&config, &args.target)?;
     let (c, session) = credentials_for(ctx, &config, &target, false).await?;
-    let region = args.region.or(profile_region).unwrap_or(session.region);
+    let region = args
+        .region
+        .map(crate::ids::Region::into_string)
+        .or(profile_region)
+        .unwrap_or(session.region);
     let vars = variables(&label(&args.target, &target), &c, Some(&region));
     print!("{}", render(args.shell.unwrap_or_else(detect_shell), &vars));
     Ok(ExitCode::SUCCESS)

@@ -24,7 +24,11 @@ pub async fn run(ctx: &Context, args: ExecArgs) -> anyhow::Result<ExitCode> {
     let config = ctx.load_config()?;
     let (target, profile_region) = resolve_target(&config, &args.target)?;
     let (c, session) = credentials_for(ctx, &config, &target, false).await?;
-    let region = args.region.or(profile_region).unwrap_or(session.region);
+    let region = args
+        .region
+        .map(crate::ids::Region::into_string)
+        .or(profile_region)
+        .unwrap_or(session.region);
 
     let (program, rest) = args.command.split_first().expect("clap requires a command");
     let mut cmd = Command::new(program);

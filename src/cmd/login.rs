@@ -10,12 +10,21 @@ use crate::login::{self, LoginOptions, LoginOutcome};
 use crate::session::{self, REFRESH_SCOPE};
 
 pub async fn run(ctx: &Context, args: LoginArgs) -> anyhow::Result<ExitCode> {
+    if args.export_cli_cache {
+        // Refused before signing in: the copy would otherwise land in ./.aws/sso/cache of the cwd.
+        crate::paths::home_dir("the AWS CLI token cache (--export-cli-cache)").map_err(|e| {
+            UserError::new(
+                e.to_string(),
+                "run with HOME set to your home directory, or without --export-cli-cache",
+            )
+        })?;
+    }
     if let (Some(url), Some(region)) = (&args.start_url, &args.region) {
         ensure_session_section(ctx, args.session.as_deref(), url, region)?;
     }
     let config = ctx.load_config()?;
     let name = match (&args.session, &args.start_url) {
-        (Some(name), _) => Some(name.clone()),
+        (Some(name), _) => Some(name.to_string()),
         (None, Some(url)) => Some(session_name_for(url)),
         (None, None) => None,
     };

@@ -31,27 +31,6 @@ pub const CLEARED_AFTER_AWSSO_ENV: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGIO
 /// What `--unset` clears.
 pub const UNSET: [&str; 2] = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"];
 
-fn quote(shell: ShellKind, v: &str) -> String {
-    match shell {
-        ShellKind::Bash | ShellKind::Zsh => format!("'{}'", v.replace('\'', r"'\''")),
-        ShellKind::Fish => format!("'{}'", v.replace('\\', r"\\").replace('\'', r"\'")),
-        ShellKind::Powershell => format!("'{}'", v.replace('\'', "''")),
-    }
-}
-
-fn unset_lines(shell: ShellKind, names: &[&str]) -> String {
-    match shell {
-        ShellKind::Bash | ShellKind::Zsh => names.iter().map(|n| format!("unset {n}\n")).collect(),
-        // fish's `set -e` fails on a variable that is not set, and a later `set` keeps that status: the
-        // `or true` keeps `… | source` from reporting a switch that worked as a failure.
-        ShellKind::Fish => format!("set -e {}; or true\n", names.join(" ")),
-        ShellKind::Powershell => names
-            .iter()
-            .map(|n| format!("Remove-Item Env:{n} -ErrorAction SilentlyContinue\n"))
-            .collect(),
-    }
-}
-
 /// The code that switches to `profile`; `after_awsso_env` = the environment came from `awsso env`.
 pub fn render_use(shell: ShellKind, profile: &str, after_awsso_env: bool) -> String {
     let mut out = String::new();
@@ -61,18 +40,13 @@ pub fn render_use(shell: ShellKind, profile: &str, after_awsso_env: bool) -> Str
         &[]
     };
     let names: Vec<&str> = CLEARED.iter().chain(extra).copied().collect();
-    out.push_str(&unset_lines(shell, &names));
-    let value = quote(shell, profile);
-    out.push_str(&match shell {
-        ShellKind::Bash | ShellKind::Zsh => format!("export AWS_PROFILE={value}\n"),
-        ShellKind::Fish => format!("set -gx AWS_PROFILE {value}\n"),
-        ShellKind::Powershell => format!("$Env:AWS_PROFILE = {value}\n"),
-    });
+    out.push_str(&crate::shell::unset(shell, &names));
+    out.push_str(&crate::shell::export(shell, "AWS_PROFILE", profile));
     out
 }
 
 pub fn render_unset(shell: ShellKind) -> String {
-    unset_lines(shell, &UNSET)
+    crate::shell::unset(shell, &UNSET)
 }
 
 /// Edit distance, to suggest the profile that was meant.

@@ -250,7 +250,11 @@ impl Diagnose for SsoError {
             | SsoError::DeviceCodeExpired
             | SsoError::Throttled { .. }
             | SsoError::Network { .. }
+            | SsoError::BadAnswer { .. }
             | SsoError::Service { .. } => ExitKind::Failure,
+            // The command line is checked by clap and the listing by the SSO client, so a value that
+            // cannot be sent came from a profile of the AWS config.
+            SsoError::BadRequest { .. } => ExitKind::Config,
         }
     }
     fn advice(&self) -> Option<String> {

@@ -38,6 +38,7 @@ pub async fn run(
         browser::open(&url);
         eprintln!("Opened your browser; confirm that it shows the code above.");
     }
+    // expires_in was checked to be positive and at most a year by the SSO client.
     let lifetime = auth.expires_in.max(1) as u64;
     eprintln!(
         "Waiting for approval (the code expires in {}; Ctrl-C to cancel)…",
@@ -50,8 +51,18 @@ pub async fn run(
     } else {
         DEFAULT_INTERVAL
     };
+    if interval >= lifetime {
+        tracing::warn!(
+            interval,
+            lifetime,
+            "the poll interval is longer than the code's lifetime; polling once, at expiry"
+        );
+    }
     loop {
-        tokio::time::sleep(Duration::from_secs(interval)).await;
+        // Never sleep past the code's expiry: an interval longer than the lifetime (a broken or hostile
+        // server) would otherwise keep the login waiting after the code is dead.
+        let left = deadline.saturating_duration_since(Instant::now());
+        tokio::time::sleep(Duration::from_secs(interval).min(left)).await;
         match oidc
             .create_token(client, Grant::DeviceCode(&auth.device_code))
             .await

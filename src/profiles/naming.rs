@@ -29,17 +29,15 @@ pub struct ProfilePlan {
     pub display_name: String,
 }
 
-/// 12 ASCII digits, as every AWS account id is.
+/// 12 ASCII digits, as every AWS account id is ([`crate::ids::AccountId`]'s rule).
 pub fn is_valid_account_id(id: &str) -> bool {
-    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
+    id.parse::<crate::ids::AccountId>().is_ok()
 }
 
-/// A permission-set name as IAM Identity Center allows them (`[\w+=,.@-]+`), with room to spare.
+/// A role (permission-set) name as AWS allows them ([`crate::ids::RoleName`]'s rule): the same check as
+/// the SSO client applies to ListAccountRoles and completion applies to its candidates.
 pub fn is_valid_role_name(role: &str) -> bool {
-    (1..=128).contains(&role.len())
-        && role
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+    role.parse::<crate::ids::RoleName>().is_ok()
 }
 
 /// Plans every account × role of `listing` (sorted by profile name). `taken` = profile names the user

@@ -26,11 +26,12 @@ pub fn render_block(
         if i > 0 {
             out.push('\n');
         }
+        // `flag_word` writes a value starting with `-` as `--flag=-x`, which clap reads as the value.
         let process = format!(
-            "{exe} creds --session {} --account-id {} --role-name {}",
-            shell_quote(session),
-            shell_quote(&p.account_id),
-            shell_quote(&p.role_name)
+            "{exe} creds {} {} {}",
+            crate::shell::flag_word("--session", session),
+            crate::shell::flag_word("--account-id", &p.account_id),
+            crate::shell::flag_word("--role-name", &p.role_name)
         );
         let account_name = value_text(&p.account_name, MAX_VALUE_NAME);
         let mut entries: Vec<(&str, &str)> = match mode {
@@ -80,37 +81,7 @@ pub const WRITTEN_KEYS: [&str; 11] = [
 /// whitespace is preceded by an empty `''`: the quoting means nothing to the config readers, and the
 /// SDKs' parser would take ` #` as the start of an inline comment.
 pub fn shell_quote(s: &str) -> String {
-    let bare = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
-    if !s.is_empty() && s.chars().all(bare) && !looks_like_assignment(s) {
-        return s.to_owned();
-    }
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('\'');
-    let mut after_space = false;
-    for c in s.chars() {
-        if c == '\'' {
-            out.push_str("'\\''");
-        } else {
-            if (c == '#' || c == ';') && after_space {
-                out.push_str("''");
-            }
-            out.push(c);
-        }
-        after_space = c.is_whitespace();
-    }
-    out.push('\'');
-    out
-}
-
-/// `NAME=…` as the first word of a command would set a variable in `sh` instead of running anything.
-fn looks_like_assignment(s: &str) -> bool {
-    match s.split_once('=') {
-        Some((name, _)) => {
-            name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        }
-        None => false,
-    }
+    crate::shell::quote_word(s)
 }
 
 #[cfg(test)]
@@ -124,59 +95,9 @@ mod tests {
     use crate::listing::{Account, Listing};
     use crate::profiles::{Settings, plan};
 
-    /// POSIX shlex, as Python's `shlex.split(s)` (posix=True, no comments) reads a command line.
+    /// POSIX shlex, as Python's `shlex.split(s)` reads a command line: the shell module's splitter.
     fn shlex_split(s: &str) -> Option<Vec<String>> {
-        let mut words = Vec::new();
-        let mut word = String::new();
-        let mut in_word = false;
-        let mut chars = s.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '\'' => {
-                    in_word = true;
-                    loop {
-                        match chars.next()? {
-                            '\'' => break,
-                            c => word.push(c),
-                        }
-                    }
-                }
-                '"' => {
-                    in_word = true;
-                    loop {
-                        match chars.next()? {
-                            '"' => break,
-                            '\\' => match chars.next()? {
-                                c @ ('"' | '\\') => word.push(c),
-                                c => {
-                                    word.push('\\');
-                                    word.push(c);
-                                }
-                            },
-                            c => word.push(c),
-                        }
-                    }
-                }
-                '\\' => {
-                    in_word = true;
-                    word.push(chars.next()?);
-                }
-                c if c.is_whitespace() => {
-                    if in_word {
-                        words.push(std::mem::take(&mut word));
-                        in_word = false;
-                    }
-                }
-                c => {
-                    in_word = true;
-                    word.push(c);
-                }
-            }
-        }
-        if in_word {
-            words.push(word);
-        }
-        Some(words)
+        crate::shell::split(s)
     }
 
     const AWKWARD: [&str; 16] = [

@@ -481,19 +481,11 @@ where
 const REGION_HINT: &str = "write a region code such as eu-west-1";
 const COLOR_HINT: &str = "write 6 hex digits, e.g. ff9900 (a leading # is allowed)";
 
+/// The one region rule of awsso ([`crate::ids::Region`]), with the settings file's message.
 fn parse_region(v: &str) -> Result<String, String> {
-    let ok = v.len() <= 40
-        && v.starts_with(|c: char| c.is_ascii_lowercase())
-        && !v.ends_with('-')
-        && v.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok {
-        Ok(v.to_owned())
-    } else {
-        Err(format!(
-            "{v:?} is not a region (lowercase letters, digits and -)"
-        ))
-    }
+    v.parse::<crate::ids::Region>()
+        .map(crate::ids::Region::into_string)
+        .map_err(|e| e.to_string())
 }
 
 /// `ff9900`, `#FF9900` → `ff9900`.

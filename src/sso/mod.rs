@@ -4,6 +4,7 @@
 //! Everything that crosses the network goes through here, and every error that comes back is turned into
 //! an [`SsoError`] whose message carries no secret and no raw control characters from the server.
 pub mod endpoints;
+pub mod guard;
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use aws_sdk_ssooidc::error::ProvideErrorMetadata;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::retry::RetryConfig;
@@ -19,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use endpoints::Endpoints;
 
+use crate::ids::{AccountId, RoleName};
 use crate::output::sanitize;
 use crate::secret::Secret;
 
@@ -129,6 +132,12 @@ pub enum SsoError {
         endpoint: String,
         detail: String,
     },
+    /// An answer that makes no sense (or could not be read): refused, never used.
+    #[error("{op}: Identity Center's answer was refused: {problem}")]
+    BadAnswer { op: &'static str, problem: String },
+    /// A request awsso will not send (a value that cannot be an account id or a role name).
+    #[error("{op} was not sent: {problem}")]
+    BadRequest { op: &'static str, problem: String },
     #[error("{op} failed: {code}: {message}")]
     Service {
         op: &'static str,
@@ -146,6 +155,14 @@ impl SsoError {
                     .into(),
             ),
             SsoError::Throttled { .. } => Some("wait a little and try again".into()),
+            SsoError::BadAnswer { problem, .. } if problem.contains("clock") => Some(
+                "check this machine's clock: `awsso doctor` compares it with Identity Center's".into(),
+            ),
+            SsoError::BadAnswer { .. } => Some(
+                "this is not how Identity Center answers: check AWS_ENDPOINT_URL_SSO / \
+                 AWS_ENDPOINT_URL_SSO_OIDC and any proxy between you and AWS; run with -v for details"
+                    .into(),
+            ),
             _ => None,
         }
     }
@@ -169,16 +186,31 @@ fn timeouts() -> TimeoutConfig {
         .build()
 }
 
-/// Maps an SDK error to an [`SsoError`], by the error code the service sent.
-fn map_err<E, R>(op: &'static str, endpoint: &str, err: SdkError<E, R>) -> SsoError
+/// Maps an SDK error to an [`SsoError`], by the error code the service sent; answers the SDK could not
+/// make sense of (refused by [`guard`], redirects, malformed bodies) become [`SsoError::BadAnswer`].
+fn map_err<E>(op: &'static str, endpoint: &str, err: SdkError<E, HttpResponse>) -> SsoError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
+    if let Some(refused) = guard::refused_in(&err) {
+        return bad_answer(op, refused.to_string());
+    }
     match &err {
         SdkError::ServiceError(se) => {
             let e = se.err();
-            let code = e.code().unwrap_or("UnknownError");
+            let status = se.raw().status().as_u16();
+            let Some(code) = e.code() else {
+                // No error code: an answer the SDK could not read at all.
+                let problem = if (200..300).contains(&status) {
+                    guard::describe_unreadable(se.raw().body().bytes())
+                } else {
+                    format!(
+                        "HTTP {status} without an error code ({})",
+                        guard::describe_unreadable(se.raw().body().bytes())
+                    )
+                };
+                return bad_answer(op, problem);
+            };
             match code {
                 "AuthorizationPendingException" => SsoError::Pending,
                 "SlowDownException" => SsoError::SlowDown,
@@ -208,6 +240,98 @@ where
     }
 }
 
+fn bad_answer(op: &'static str, problem: impl Into<String>) -> SsoError {
+    SsoError::BadAnswer {
+        op,
+        problem: problem.into(),
+    }
+}
+
+/// The longest lifetime awsso believes for a token, a device code or credentials: beyond it an answer is
+/// nonsense (and adding it to a timestamp could overflow).
+pub const MAX_LIFETIME: i64 = 366 * 24 * 3600;
+
+/// A lifetime in seconds from the server: positive and at most [`MAX_LIFETIME`].
+fn lifetime(op: &'static str, field: &str, secs: i64) -> Result<i64, SsoError> {
+    if secs <= 0 {
+        return Err(bad_answer(
+            op,
+            format!("{field} is {secs}: the grant would be expired already"),
+        ));
+    }
+    if secs > MAX_LIFETIME {
+        return Err(bad_answer(
+            op,
+            format!("{field} is {secs} s, more than a year"),
+        ));
+    }
+    Ok(secs)
+}
+
+/// A non-empty secret of sane length and characters (it is sent back in headers and bodies).
+fn secret_field(
+    op: &'static str,
+    field: &str,
+    v: Option<&str>,
+) -> Result<Secret<String>, SsoError> {
+    let v = v.ok_or_else(|| missing(op, field))?;
+    if v.is_empty() {
+        return Err(bad_answer(op, format!("{field} is empty")));
+    }
+    if v.len() > 16 << 10 || v.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(bad_answer(
+            op,
+            format!(
+                "{field} is not a token ({} bytes, or control characters)",
+                v.len()
+            ),
+        ));
+    }
+    Ok(Secret::new(v.to_string()))
+}
+
+/// Role credentials' expiration (epoch milliseconds on the wire) as Unix seconds, if it is a time that
+/// makes sense: in the future, within a year.
+pub fn credentials_expiration(op: &'static str, millis: i64, now: i64) -> Result<i64, SsoError> {
+    let secs = millis.div_euclid(1000);
+    if secs <= now {
+        return Err(bad_answer(
+            op,
+            format!(
+                "the credentials' expiration ({millis} ms since 1970) is not in the future by this \
+                 machine's clock"
+            ),
+        ));
+    }
+    if secs - now > MAX_LIFETIME {
+        return Err(bad_answer(
+            op,
+            format!(
+                "the credentials' expiration ({millis} ms since 1970) is more than a year away"
+            ),
+        ));
+    }
+    Ok(secs)
+}
+
+/// Checks the account id and role name of a request before they go into a URI (the SDK's URI builder
+/// panics on an over-long one).
+fn request_ids(
+    op: &'static str,
+    account_id: &str,
+    role_name: Option<&str>,
+) -> Result<(), SsoError> {
+    let bad = |e: crate::ids::InvalidId| SsoError::BadRequest {
+        op,
+        problem: e.to_string(),
+    };
+    account_id.parse::<AccountId>().map_err(bad)?;
+    if let Some(role) = role_name {
+        role.parse::<RoleName>().map_err(bad)?;
+    }
+    Ok(())
+}
+
 fn missing(op: &'static str, field: &str) -> SsoError {
     SsoError::Service {
         op,
@@ -228,6 +352,7 @@ impl Oidc {
             .behavior_version(aws_sdk_ssooidc::config::BehaviorVersion::latest())
             .region(aws_sdk_ssooidc::config::Region::new(region.to_string()))
             .http_client(http_client())
+            .interceptor(guard::AnswerGuard)
             .retry_config(RetryConfig::standard().with_max_attempts(3))
             .timeout_config(timeouts());
         if endpoints.oidc_overridden {
@@ -272,16 +397,18 @@ impl Oidc {
             .send()
             .await
             .map_err(|e| map_err(OP, &self.endpoint, e))?;
+        if out
+            .client_id()
+            .is_some_and(|id| id.is_empty() || id.len() > 4096)
+        {
+            return Err(bad_answer(OP, "clientId is empty or too long"));
+        }
         Ok(ClientRegistration {
             client_id: out
                 .client_id()
                 .ok_or_else(|| missing(OP, "clientId"))?
                 .into(),
-            client_secret: Secret::new(
-                out.client_secret()
-                    .ok_or_else(|| missing(OP, "clientSecret"))?
-                    .into(),
-            ),
+            client_secret: secret_field(OP, "clientSecret", out.client_secret())?,
             expires_at: out.client_secret_expires_at(),
             flow,
             scopes: scopes.to_vec(),
@@ -305,19 +432,19 @@ impl Oidc {
             .send()
             .await
             .map_err(|e| map_err(OP, &self.endpoint, e))?;
+        let expires_in = lifetime(OP, "expiresIn", i64::from(out.expires_in()))?;
+        if out.interval() < 0 {
+            return Err(bad_answer(OP, format!("interval is {}", out.interval())));
+        }
         Ok(DeviceAuthorization {
-            device_code: Secret::new(
-                out.device_code()
-                    .ok_or_else(|| missing(OP, "deviceCode"))?
-                    .into(),
-            ),
+            device_code: secret_field(OP, "deviceCode", out.device_code())?,
             user_code: sanitize(out.user_code().ok_or_else(|| missing(OP, "userCode"))?, 64),
             verification_uri: out
                 .verification_uri()
                 .ok_or_else(|| missing(OP, "verificationUri"))?
                 .into(),
             verification_uri_complete: out.verification_uri_complete().map(str::to_string),
-            expires_in: i64::from(out.expires_in()),
+            expires_in,
             interval: i64::from(out.interval()),
         })
     }
@@ -353,13 +480,12 @@ impl Oidc {
             .await
             .map_err(|e| map_err(OP, &self.endpoint, e))?;
         Ok(TokenGrant {
-            access_token: Secret::new(
-                out.access_token()
-                    .ok_or_else(|| missing(OP, "accessToken"))?
-                    .into(),
-            ),
-            expires_in: i64::from(out.expires_in()),
-            refresh_token: out.refresh_token().map(|t| Secret::new(t.to_string())),
+            access_token: secret_field(OP, "accessToken", out.access_token())?,
+            expires_in: lifetime(OP, "expiresIn", i64::from(out.expires_in()))?,
+            refresh_token: out
+                .refresh_token()
+                .map(|t| secret_field(OP, "refreshToken", Some(t)))
+                .transpose()?,
         })
     }
 }
@@ -408,6 +534,7 @@ impl Portal {
             .behavior_version(aws_sdk_sso::config::BehaviorVersion::latest())
             .region(aws_sdk_sso::config::Region::new(region.to_string()))
             .http_client(http_client())
+            .interceptor(guard::AnswerGuard)
             .retry_config(retry)
             .timeout_config(timeouts());
         if endpoints.portal_overridden {
@@ -445,20 +572,10 @@ impl Portal {
             .send()
             .await
             .map_err(|e| map_err(OP, &self.endpoint, e))?;
-        let accounts = out
-            .account_list()
-            .iter()
-            .map(|a| {
-                Ok(AccountInfo {
-                    id: a
-                        .account_id()
-                        .ok_or_else(|| missing(OP, "accountId"))?
-                        .to_string(),
-                    name: a.account_name().unwrap_or_default().to_string(),
-                    email: a.email_address().map(str::to_string),
-                })
-            })
-            .collect::<Result<Vec<_>, SsoError>>()?;
+        let (accounts, skipped) = valid_accounts(out.account_list());
+        if skipped > 0 {
+            warn_skipped(OP, skipped, "an account id that is not 12 digits");
+        }
         Ok((accounts, out.next_token().map(str::to_string)))
     }
 
@@ -470,6 +587,7 @@ impl Portal {
         next_token: Option<String>,
     ) -> Result<(Vec<String>, Option<String>), SsoError> {
         const OP: &str = "ListAccountRoles";
+        request_ids(OP, account_id, None)?;
         let out = self
             .client
             .list_account_roles()
@@ -480,11 +598,10 @@ impl Portal {
             .send()
             .await
             .map_err(|e| map_err(OP, &self.endpoint, e))?;
-        let roles = out
-            .role_list()
-            .iter()
-            .filter_map(|r| r.role_name().map(str::to_string))
-            .collect();
+        let (roles, skipped) = valid_roles(out.role_list());
+        if skipped > 0 {
+            warn_skipped(OP, skipped, "a name AWS does not allow for a role");
+        }
         Ok((roles, out.next_token().map(str::to_string)))
     }
 
@@ -495,6 +612,7 @@ impl Portal {
         role_name: &str,
     ) -> Result<RoleCredentials, SsoError> {
         const OP: &str = "GetRoleCredentials";
+        request_ids(OP, account_id, Some(role_name))?;
         let out = self
             .client
             .get_role_credentials()
@@ -507,22 +625,66 @@ impl Portal {
         let c = out
             .role_credentials()
             .ok_or_else(|| missing(OP, "roleCredentials"))?;
+        let access_key_id = c
+            .access_key_id()
+            .ok_or_else(|| missing(OP, "accessKeyId"))?;
+        if !(16..=128).contains(&access_key_id.len())
+            || !access_key_id.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err(bad_answer(OP, "accessKeyId is not an access key id"));
+        }
         Ok(RoleCredentials {
-            access_key_id: c
-                .access_key_id()
-                .ok_or_else(|| missing(OP, "accessKeyId"))?
-                .to_string(),
-            secret_access_key: Secret::new(
-                c.secret_access_key()
-                    .ok_or_else(|| missing(OP, "secretAccessKey"))?
-                    .to_string(),
-            ),
-            session_token: Secret::new(
-                c.session_token()
-                    .ok_or_else(|| missing(OP, "sessionToken"))?
-                    .to_string(),
-            ),
-            expiration: c.expiration().div_euclid(1000),
+            access_key_id: access_key_id.to_string(),
+            secret_access_key: secret_field(OP, "secretAccessKey", c.secret_access_key())?,
+            session_token: secret_field(OP, "sessionToken", c.session_token())?,
+            expiration: credentials_expiration(OP, c.expiration(), now())?,
         })
     }
+}
+
+/// The accounts of a ListAccounts page whose id is 12 digits, and how many were not. Names stay as served
+/// (bounded by the body cap): they are untrusted text, sanitised wherever shown; ids go into URIs, keys and
+/// profiles.
+fn valid_accounts(list: &[aws_sdk_sso::types::AccountInfo]) -> (Vec<AccountInfo>, usize) {
+    let mut skipped = 0;
+    let accounts = list
+        .iter()
+        .filter_map(|a| {
+            let Some(id) = a.account_id().and_then(|id| id.parse::<AccountId>().ok()) else {
+                skipped += 1;
+                return None;
+            };
+            Some(AccountInfo {
+                id: id.into_string(),
+                name: a.account_name().unwrap_or_default().to_string(),
+                email: a.email_address().map(str::to_string),
+            })
+        })
+        .collect();
+    (accounts, skipped)
+}
+
+/// The role names of a ListAccountRoles page that AWS allows, and how many were not.
+fn valid_roles(list: &[aws_sdk_sso::types::RoleInfo]) -> (Vec<String>, usize) {
+    let mut skipped = 0;
+    let roles = list
+        .iter()
+        .filter_map(|r| match r.role_name().map(str::parse::<RoleName>) {
+            Some(Ok(role)) => Some(role.into_string()),
+            _ => {
+                skipped += 1;
+                None
+            }
+        })
+        .collect();
+    (roles, skipped)
+}
+
+/// Bad entries are skipped, not fatal: one nonsensical entry should not cost the person every other
+/// profile. The warning says how many, so that the gap is never silent.
+fn warn_skipped(op: &str, n: usize, what: &str) {
+    eprintln!(
+        "warning: {op} returned {n} {} with {what}; skipped",
+        if n == 1 { "entry" } else { "entries" }
+    );
 }

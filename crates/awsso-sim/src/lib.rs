@@ -17,6 +17,7 @@
 
 mod accounts;
 mod admin;
+mod hostile;
 mod ids;
 mod server;
 mod service;
@@ -32,6 +33,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::oneshot;
 
+pub use crate::hostile::{Hostile, Spoil};
 pub use crate::service::RegisteredClient;
 use crate::service::Shared;
 
@@ -103,6 +105,8 @@ pub struct SimConfig {
     pub page_size: usize,
     /// What sso-admin ListInstances returns (the same in every region).
     pub instances: Vec<SimInstance>,
+    /// Hostile answers (see `hostile.rs`): none by default.
+    pub hostile: Hostile,
 }
 
 /// One Identity Center instance as sso-admin ListInstances describes it.
@@ -174,6 +178,7 @@ impl Default for SimConfig {
             hostile_names: false,
             page_size: 20,
             instances: vec![SimInstance::new("111111111111", "1111111111111111")],
+            hostile: Hostile::default(),
         }
     }
 }

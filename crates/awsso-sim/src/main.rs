@@ -99,6 +99,7 @@ impl Args {
             hostile_names: self.hostile_names || d.hostile_names,
             page_size: self.page_size.unwrap_or(d.page_size),
             instances: d.instances,
+            hostile: d.hostile,
         }
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue, LOCATION};
 use hyper::server::conn::http1;
@@ -22,10 +22,11 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::admin::{FederationError, SignedRequest};
+use crate::hostile::{PaddedBody, Spoil, apply_set};
 use crate::service::{AuthorizeResult, DEVICE_GRANT, DeviceStatus, Shared};
 use crate::wire::{ApiError, Service};
 
-type Resp = Response<Full<Bytes>>;
+type Resp = Response<Either<Full<Bytes>, PaddedBody>>;
 
 /// Request bodies are tiny JSON documents; anything larger is a client bug.
 const MAX_BODY: usize = 1 << 20;
@@ -290,10 +291,35 @@ async fn api(
     if let Some(e) = adm.rejection {
         return error_resp(service, &e);
     }
-    match handler() {
-        Ok(Value::Null) => empty_ok(),
-        Ok(v) => ok_json(&v),
-        Err(e) => error_resp(service, &e),
+    let spoil = shared.lock().config.hostile.spoil_for(ops).cloned();
+    match (handler(), spoil) {
+        (Ok(v), Some(spoil)) => spoiled(v, spoil),
+        (Ok(Value::Null), None) => empty_ok(),
+        (Ok(v), None) => ok_json(&v),
+        (Err(e), _) => error_resp(service, &e),
+    }
+}
+
+/// A successful answer as a hostile server would send it.
+fn spoiled(answer: Value, spoil: Spoil) -> Resp {
+    match spoil {
+        Spoil::Set(sets) => ok_json(&apply_set(answer, &sets)),
+        Spoil::Raw(bytes) => finish(
+            base(StatusCode::OK).header(CONTENT_TYPE, "application/json"),
+            bytes,
+        ),
+        Spoil::Huge(size) => {
+            let answer = if answer.is_object() {
+                answer
+            } else {
+                json!({})
+            };
+            base(StatusCode::OK)
+                .header(CONTENT_TYPE, "application/json")
+                .body(Either::Right(PaddedBody::new(&answer, size)))
+                .unwrap_or_else(|_| empty_ok())
+        }
+        Spoil::Redirect(location) => redirect(&location),
     }
 }
 
@@ -365,8 +391,8 @@ fn request_id() -> String {
 }
 
 fn finish(b: hyper::http::response::Builder, body: impl Into<Bytes>) -> Resp {
-    b.body(Full::new(body.into()))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+    b.body(Either::Left(Full::new(body.into())))
+        .unwrap_or_else(|_| Response::new(Either::Left(Full::new(Bytes::new()))))
 }
 
 fn json_resp(status: StatusCode, v: &Value) -> Resp {

@@ -197,7 +197,7 @@ impl Shared {
     pub(crate) fn new(config: SimConfig, url: String, log_requests: bool) -> Self {
         let state = State {
             accounts: Arc::new(accounts::generate(config.accounts, config.hostile_names)),
-            roles: Arc::new(accounts::role_names(config.roles_per_account)),
+            roles: Arc::new(roles_for(&config)),
             bucket: config.rate_limit.and_then(Bucket::new),
             config,
             clients: HashMap::new(),
@@ -807,8 +807,10 @@ impl State {
         if old.accounts != cfg.accounts || old.hostile_names != cfg.hostile_names {
             self.accounts = Arc::new(accounts::generate(cfg.accounts, cfg.hostile_names));
         }
-        if old.roles_per_account != cfg.roles_per_account {
-            self.roles = Arc::new(accounts::role_names(cfg.roles_per_account));
+        if old.roles_per_account != cfg.roles_per_account
+            || old.hostile.role_names != cfg.hostile.role_names
+        {
+            self.roles = Arc::new(roles_for(cfg));
         }
         let same_rate = match (old.rate_limit, cfg.rate_limit) {
             (Some(a), Some(b)) => a.to_bits() == b.to_bits(),
@@ -1038,6 +1040,14 @@ fn instance_from_json(v: &Value) -> Result<SimInstance, String> {
     })
 }
 
+/// The role names every account has: the hostile override, else the generated ones.
+fn roles_for(c: &SimConfig) -> Vec<String> {
+    c.hostile
+        .role_names
+        .clone()
+        .unwrap_or_else(|| accounts::role_names(c.roles_per_account))
+}
+
 fn config_json(c: &SimConfig) -> Value {
     json!({
         "accounts": c.accounts,
@@ -1056,6 +1066,7 @@ fn config_json(c: &SimConfig) -> Value {
         "hostile_names": c.hostile_names,
         "page_size": c.page_size,
         "instances": c.instances.iter().map(instance_json).collect::<Vec<_>>(),
+        "hostile": crate::hostile::to_json(&c.hostile),
     })
 }
 
@@ -1119,6 +1130,7 @@ fn apply_config_json(c: &mut SimConfig, patch: &Value) -> Result<(), String> {
                     .map(instance_from_json)
                     .collect::<Result<_, _>>()?
             }
+            "hostile" => c.hostile = crate::hostile::from_json(v)?,
             other => return Err(format!("unknown config key {other:?}")),
         }
     }
