@@ -284,15 +284,7 @@ pub fn target_of_profile(
         .position(|w| w == "creds")
         .ok_or_else(not_sso)?;
     // `--flag VALUE`, or `--flag=VALUE` (how values starting with `-` are written).
-    let flag = |f: &str| {
-        let inline = |w: &String| w.strip_prefix(f)?.strip_prefix('=').map(str::to_string);
-        words[creds_at..].iter().find_map(inline).or_else(|| {
-            words[creds_at..]
-                .windows(2)
-                .find(|w| w[0] == f)
-                .map(|w| w[1].clone())
-        })
-    };
+    let flag = |f: &str| crate::shell::flag_value(&words[creds_at..], f);
     match (flag("--session"), flag("--account-id"), flag("--role-name")) {
         (Some(session), Some(account_id), Some(role_name)) => Ok((
             Target {

@@ -413,7 +413,7 @@ pub fn awsso_command(section: &Section) -> Option<Vec<String>> {
     let creds = rest.iter().any(|w| w == "creds");
     let flags = ["--session", "--account-id", "--role-name"]
         .iter()
-        .all(|f| rest.iter().any(|w| w == f));
+        .all(|f| crate::shell::flag_value(rest, f).is_some());
     (creds && (base.starts_with("awsso") || flags)).then_some(words)
 }
 
@@ -636,11 +636,7 @@ pub fn block_checks(
                 .get("sso_session")
                 .map(|v| v.trim().to_string())
                 .or_else(|| {
-                    awsso_command(s).and_then(|w| {
-                        w.windows(2)
-                            .find(|p| p[0] == "--session")
-                            .map(|p| p[1].clone())
-                    })
+                    awsso_command(s).and_then(|w| crate::shell::flag_value(&w, "--session"))
                 });
             if let Some(other) = session_of.filter(|o| o != name) {
                 edits.push(format!(

@@ -87,6 +87,16 @@ impl SessionConfig {
                 }),
             }
         };
+        // The name goes into messages, keyring keys, file names and credential_process lines.
+        if let Err(e) = name.parse::<crate::ids::SessionName>() {
+            return Err(SessionError::InvalidValue {
+                path: path.into(),
+                name: crate::output::sanitize(&name, 60),
+                line,
+                key: "name",
+                value: e.to_string(),
+            });
+        }
         let start_url = get("sso_start_url")?;
         let region = get("sso_region")?;
         let invalid = |key: &'static str, value: &str| SessionError::InvalidValue {

@@ -96,6 +96,18 @@ pub fn flag_word(flag: &str, value: &str) -> String {
     }
 }
 
+/// The value of `flag` among command-line `words`, in either form [`flag_word`] writes: `--flag VALUE` or
+/// `--flag=VALUE`.
+pub fn flag_value(words: &[String], flag: &str) -> Option<String> {
+    words.iter().enumerate().find_map(|(i, w)| {
+        if w == flag {
+            words.get(i + 1).cloned()
+        } else {
+            w.strip_prefix(flag)?.strip_prefix('=').map(str::to_owned)
+        }
+    })
+}
+
 /// `NAME=…` as the first word of a command would set a variable in `sh` instead of running anything.
 fn looks_like_assignment(s: &str) -> bool {
     match s.split_once('=') {
@@ -156,5 +168,10 @@ mod tests {
         assert_eq!(flag_word("--session", "corp"), "--session corp");
         assert_eq!(flag_word("--session", "-x"), "--session=-x");
         assert_eq!(flag_word("--session", "-a b"), "'--session=-a b'");
+        let words = split("awsso creds --session=-x --account-id 1 --role-name=-R").unwrap();
+        assert_eq!(flag_value(&words, "--session").as_deref(), Some("-x"));
+        assert_eq!(flag_value(&words, "--account-id").as_deref(), Some("1"));
+        assert_eq!(flag_value(&words, "--role-name").as_deref(), Some("-R"));
+        assert_eq!(flag_value(&words, "--profile"), None);
     }
 }

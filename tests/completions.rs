@@ -749,4 +749,28 @@ fn bash_never_offers_a_hostile_role_name_and_the_completed_line_runs_nothing() {
     assert_eq!(out, "=Admin\nAdmin\n");
     assert!(!m.home.path().join("PWNED").exists());
     assert!(!m.home.path().join("PWNED2").exists());
+
+    // fish and zsh get the same candidates from the binary.
+    let fish = stdout_of(&m.run(
+        "fish",
+        &[
+            "--no-config",
+            "-c",
+            "awsso completions fish | source\n\
+             complete -C 'awsso creds --session corp --account-id 111122223333 --role-name '",
+        ],
+    ));
+    assert!(!fish.contains("Adm$") && !fish.contains("Adm`"), "{fish}");
+    assert!(fish.lines().any(|l| l.starts_with("Admin\t")), "{fish}");
+    let zsh = zsh_complete(
+        &m,
+        &format!("{ZSH_COMPINIT}\nsource <(awsso completions zsh)"),
+        "awsso creds --session corp --account-id 111122223333 --role-name ",
+    );
+    assert!(
+        zsh.iter()
+            .all(|c| !c.contains("Adm$") && !c.contains("Adm`")),
+        "{zsh:?}"
+    );
+    assert!(zsh.iter().any(|c| c.starts_with("Admin")), "{zsh:?}");
 }

@@ -536,3 +536,17 @@ fn a_plain_http_or_huge_start_url_is_refused() {
     ])
     .ok();
 }
+
+#[test]
+fn an_sso_session_name_with_an_escape_or_a_quote_is_invalid_config() {
+    let user = User::new(SimConfig::default());
+    for name in ["ev\u{1b}[31mil", "it's"] {
+        user.write_config(&format!(
+            "[sso-session {name}]\nsso_start_url = {START_URL}\nsso_region = {REGION}\n"
+        ));
+        let r = user.run(&["login", "--no-browser"]);
+        no_panic(&r);
+        r.fails_with(5).stderr_has("invalid name");
+        assert!(!r.stderr.contains('\u{1b}'), "{r}");
+    }
+}
