@@ -423,7 +423,8 @@ fn auto_falls_back(mode: &str, reason: &str) {
     let status = result(later.path(), "status");
     status.ok();
     assert!(
-        status.stdout.contains("state:    logged in") && status.stdout.contains("store:    keyutils"),
+        status.stdout.contains("state:    logged in")
+            && status.stdout.contains("store:    keyutils"),
         "{status}"
     );
     assert!(status.stderr.is_empty(), "{status}");
