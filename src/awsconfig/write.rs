@@ -830,6 +830,28 @@ mod tests {
         assert!(live.exists() && fresh_unknown.exists() && other.exists());
     }
 
+    /// The check-and-rename relies on `RENAME_EXCHANGE` handing back the displaced file; where the file
+    /// system has it (ext4, tmpfs, btrfs, xfs), that path must be the one taken.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn exchange_swaps_two_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        fs::write(&a, "a").unwrap();
+        fs::write(&b, "b").unwrap();
+        match exchange(&a, &b) {
+            Ok(()) => {
+                assert_eq!(fs::read_to_string(&a).unwrap(), "b");
+                assert_eq!(fs::read_to_string(&b).unwrap(), "a");
+            }
+            Err(e) if exchange_unsupported(&e) => eprintln!("no RENAME_EXCHANGE here: {e}"),
+            Err(e) => panic!("{e}"),
+        }
+        let missing = dir.path().join("missing");
+        assert!(exchange(&a, &missing).is_err());
+        assert_eq!(fs::read_to_string(&a).unwrap(), "b");
+    }
+
     #[test]
     fn concurrent_updates_all_land() {
         let dir = tempfile::tempdir().unwrap();
