@@ -45,7 +45,8 @@ pub const TEST_WRITE_DELAY_ENV: &str = "AWSSO_TEST_WRITE_DELAY_MS";
 /// holds what was read. Editors and shells don't take awsso's lock, so when the file changed meanwhile
 /// the edit is redone on the new content (hence `FnMut`), up to [`MAX_ATTEMPTS`] times, after which
 /// [`ConfigError::ConcurrentEdit`] is returned and the file is left as the other writer left it.
-/// A file that does not parse, or starts with a UTF-8 BOM, is never passed to `edit` nor rewritten.
+/// A file that does not parse is never passed to `edit`; neither it nor one starting with a UTF-8 BOM
+/// ([`ConfigError::Bom`]) is ever rewritten.
 /// Returns whether the file changed. Creates the config's directory (0700) if missing.
 pub fn update<E: From<ConfigError>>(
     path: &Path,
