@@ -139,13 +139,24 @@ fn a_file_that_keeps_changing_fails_clearly_and_keeps_every_edit() {
 
 /// 1,000 real `awsso sync` runs (four workers, each alternating templates so every run rewrites the
 /// block) while another thread keeps appending lines to the config: no line is lost. Runs that give up
-/// must do so with the clear concurrent-edit error.
+/// must do so with the clear concurrent-edit error. (Today's code: 330 of 3,008 lines lost.)
 #[test]
 fn a_thousand_syncs_racing_appends_lose_no_line() {
     const ROUNDS: usize = 1000;
     const WORKERS: usize = 4;
     let user = Arc::new(synced_user(1, 1));
     let path = user.config_path();
+    // Each sync opens the credential store, unused here (the listing is cached). A thousand Secret
+    // Service sessions in a minute, beside the rest of the suite on a loaded machine, were seen to bring
+    // gnome-keyring down and every later test with it; the race under test is about the file, so the
+    // kernel keyring is used wherever it works.
+    let store = Run::from(
+        user.cmd(&["sync", "--template", TEMPLATES[1]])
+            .env("AWSSO_STORE", "keyutils")
+            .output()
+            .unwrap(),
+    );
+    let store: Option<&'static str> = (store.code == 0).then_some("keyutils");
     let stop = Arc::new(AtomicBool::new(false));
     let appended = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicUsize::new(0));
@@ -171,7 +182,11 @@ fn a_thousand_syncs_racing_appends_lose_no_line() {
             std::thread::spawn(move || {
                 for round in 0..ROUNDS / WORKERS {
                     let template = TEMPLATES[(w + round) % 2];
-                    let run = user.run(&["sync", "--template", template]);
+                    let mut cmd = user.cmd(&["sync", "--template", template]);
+                    if let Some(store) = store {
+                        cmd.env("AWSSO_STORE", store);
+                    }
+                    let run = Run::from(cmd.output().unwrap());
                     if run.code != 0 {
                         run.fails_with(1)
                             .stderr_has("kept changing while awsso was editing it");

@@ -45,7 +45,8 @@ pub const TEST_WRITE_DELAY_ENV: &str = "AWSSO_TEST_WRITE_DELAY_MS";
 /// holds what was read. Editors and shells don't take awsso's lock, so when the file changed meanwhile
 /// the edit is redone on the new content (hence `FnMut`), up to [`MAX_ATTEMPTS`] times, after which
 /// [`ConfigError::ConcurrentEdit`] is returned and the file is left as the other writer left it.
-/// A file that does not parse, or starts with a UTF-8 BOM, is never passed to `edit` nor rewritten.
+/// A file that does not parse is never passed to `edit`; neither it nor one starting with a UTF-8 BOM
+/// ([`ConfigError::Bom`]) is ever rewritten.
 /// Returns whether the file changed. Creates the config's directory (0700) if missing.
 pub fn update<E: From<ConfigError>>(
     path: &Path,
@@ -831,6 +832,28 @@ mod tests {
         update(&p, |_| Ok::<_, ConfigError>(None)).unwrap();
         assert!(!dead.exists() && !old.exists());
         assert!(live.exists() && fresh_unknown.exists() && other.exists());
+    }
+
+    /// The check-and-rename relies on `RENAME_EXCHANGE` handing back the displaced file; where the file
+    /// system has it (ext4, tmpfs, btrfs, xfs), that path must be the one taken.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn exchange_swaps_two_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        fs::write(&a, "a").unwrap();
+        fs::write(&b, "b").unwrap();
+        match exchange(&a, &b) {
+            Ok(()) => {
+                assert_eq!(fs::read_to_string(&a).unwrap(), "b");
+                assert_eq!(fs::read_to_string(&b).unwrap(), "a");
+            }
+            Err(e) if exchange_unsupported(&e) => eprintln!("no RENAME_EXCHANGE here: {e}"),
+            Err(e) => panic!("{e}"),
+        }
+        let missing = dir.path().join("missing");
+        assert!(exchange(&a, &missing).is_err());
+        assert_eq!(fs::read_to_string(&a).unwrap(), "b");
     }
 
     #[test]
