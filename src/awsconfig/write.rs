@@ -203,10 +203,12 @@ impl Expect<'_> {
 /// the only protection against overwriting their edit is to look again as late as possible. The
 /// check-then-rename pair is not atomic; on Linux the rename is a `RENAME_EXCHANGE`, which hands back
 /// the exact file it displaced: if that is not what the check saw (an edit landed between the two), it
-/// is swapped back and the caller redoes its edit. What remains unprotected is a writer that opened
-/// the old file before the swap and writes into it after the displaced file was read back (a few
-/// microseconds); on other systems, or file systems without `RENAME_EXCHANGE`, it is the time between
-/// the check and a plain rename.
+/// is swapped back and the caller redoes its edit. A writer that opened the old file before the swap
+/// but writes only after it is caught by the lease [`Held`] keeps (Linux). What remains unprotected:
+/// without a lease (see [`Held`]), a writer that opened the file before the swap and writes after the
+/// displaced file was read back; with one, an `open` racing the last lease check by nanoseconds; on
+/// other systems, or file systems without `RENAME_EXCHANGE`, the time between the check and a plain
+/// rename.
 fn replace(
     target: &Path,
     contents: &str,
@@ -236,28 +238,23 @@ fn replace(
     tmp.as_file().sync_all().map_err(tmp_err)?;
     before_rename(tmp.path()).map_err(tmp_err)?;
 
-    if !expected.holds(&read_if_exists(target)?) {
-        return Ok(Outcome::ChangedMeanwhile);
-    }
-    match expected {
-        Expect::Anything => {}
-        Expect::Absent => {
-            // Fails if someone created the file since the check.
-            return match tmp.persist_noclobber(target) {
-                Ok(_) => {
-                    sync_dir(dir);
-                    Ok(Outcome::Replaced)
-                }
-                Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => {
-                    Ok(Outcome::ChangedMeanwhile)
-                }
-                Err(e) => Err(tmp_err(e.error)),
-            };
+    if let Expect::Bytes(want) = expected {
+        // Held open (and leased, on Linux) from before the check until after the rename.
+        let held = match Held::open(target) {
+            Ok(h) => h,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Outcome::ChangedMeanwhile),
+            Err(e) => return Err(tmp_err(e)),
+        };
+        if !held.is_at(target, want).map_err(tmp_err)? {
+            return Ok(Outcome::ChangedMeanwhile);
         }
-        Expect::Bytes(_) => match exchange(tmp.path(), target) {
+        match exchange(tmp.path(), target) {
             Ok(()) => {
                 // `tmp`'s path now names the displaced file, which dropping `tmp` deletes.
-                if expected.holds(&read_if_exists(tmp.path())?) {
+                if held.is_at(tmp.path(), want).map_err(tmp_err)? && !held.opened_by_others() {
+                    // Unlinked before the lease goes, so no later open can reach the old file.
+                    let _ = fs::remove_file(tmp.path());
+                    drop(held);
                     sync_dir(dir);
                     return Ok(Outcome::Replaced);
                 }
@@ -266,7 +263,22 @@ fn replace(
             }
             Err(e) if exchange_unsupported(&e) => {}
             Err(e) => return Err(tmp_err(e)),
-        },
+        }
+    } else if !expected.holds(&read_if_exists(target)?) {
+        return Ok(Outcome::ChangedMeanwhile);
+    }
+    if let Expect::Absent = expected {
+        // Fails if someone created the file since the check.
+        return match tmp.persist_noclobber(target) {
+            Ok(_) => {
+                sync_dir(dir);
+                Ok(Outcome::Replaced)
+            }
+            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => {
+                Ok(Outcome::ChangedMeanwhile)
+            }
+            Err(e) => Err(tmp_err(e.error)),
+        };
     }
     tmp.persist(target).map_err(|e| tmp_err(e.error))?;
     sync_dir(dir);
@@ -315,6 +327,105 @@ fn exchange_unsupported(e: &io::Error) -> bool {
         return true;
     }
     e.kind() == io::ErrorKind::Unsupported
+}
+
+/// The file the check looked at, held open from before the check until after the rename.
+///
+/// Why: a writer that opened the file before the rename but writes only after it would write into the
+/// displaced file, which awsso deletes. On Linux the holder takes a write lease (`F_SETLEASE`), which
+/// the kernel grants only while no other process has the file open and breaks when one opens it; a
+/// broken lease after the rename means such a writer may exist, so the rename is undone and the edit
+/// redone. Without a lease (another process keeps the file open, e.g. `tail -f`; a file owned by
+/// another user; a file system without leases) only the content and identity checks remain.
+struct Held {
+    file: File,
+    leased: bool,
+}
+
+impl Held {
+    fn open(target: &Path) -> io::Result<Held> {
+        let file = File::open(target)?;
+        let leased = take_lease(&file);
+        Ok(Held { file, leased })
+    }
+
+    /// Whether `path` is still this file (same inode) and holds exactly `want`. Reads through the
+    /// held descriptor, which does not break the lease.
+    fn is_at(&self, path: &Path, want: &[u8]) -> io::Result<bool> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let (here, there) = match (self.file.metadata(), fs::symlink_metadata(path)) {
+                (Ok(a), Ok(b)) => (a, b),
+                (_, Err(e)) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+                (Err(e), _) | (_, Err(e)) => return Err(e),
+            };
+            if (here.dev(), here.ino()) != (there.dev(), there.ino()) {
+                return Ok(false);
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = path;
+        let mut now = Vec::with_capacity(want.len());
+        let mut f = &self.file;
+        io::Seek::seek(&mut f, io::SeekFrom::Start(0))?;
+        io::Read::read_to_end(&mut f, &mut now)?;
+        Ok(now == want)
+    }
+
+    /// Whether another process opened the file since the lease was taken.
+    fn opened_by_others(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        if self.leased {
+            use std::os::fd::AsRawFd;
+            // SAFETY: F_GETLEASE only reads the lease state of our own descriptor.
+            let state = unsafe { libc::fcntl(self.file.as_raw_fd(), libc::F_GETLEASE) };
+            return state != libc::F_WRLCK;
+        }
+        false
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        #[cfg(target_os = "linux")]
+        if self.leased {
+            use std::os::fd::AsRawFd;
+            // SAFETY: releasing our own lease; closing the descriptor would release it too.
+            unsafe { libc::fcntl(self.file.as_raw_fd(), libc::F_SETLEASE, libc::F_UNLCK) };
+        }
+    }
+}
+
+/// Takes a write lease on `file`, waiting up to ~20 ms for other processes that have it open for a
+/// moment (a shell's `>>` between its open and its write); false when none can be had.
+#[cfg(target_os = "linux")]
+fn take_lease(file: &File) -> bool {
+    use std::os::fd::AsRawFd;
+    static IGNORE_SIGIO: std::sync::Once = std::sync::Once::new();
+    // A lease break is signalled with SIGIO, whose default action ends the process; awsso polls the
+    // lease state instead (F_GETLEASE) and uses SIGIO for nothing else.
+    // SAFETY: installing SIG_IGN for a signal awsso does not otherwise use.
+    IGNORE_SIGIO.call_once(|| unsafe {
+        libc::signal(libc::SIGIO, libc::SIG_IGN);
+    });
+    for _ in 0..20 {
+        // SAFETY: F_SETLEASE on our own descriptor.
+        let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLEASE, libc::F_WRLCK) };
+        if rc == 0 {
+            return true;
+        }
+        if io::Error::last_os_error().raw_os_error() != Some(libc::EAGAIN) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    false
+}
+
+#[cfg(not(target_os = "linux"))]
+fn take_lease(_file: &File) -> bool {
+    false
 }
 
 /// Deletes temp files of awsso's naming pattern beside `target` that a killed writer left behind:
@@ -854,6 +965,44 @@ mod tests {
         let missing = dir.path().join("missing");
         assert!(exchange(&a, &missing).is_err());
         assert_eq!(fs::read_to_string(&a).unwrap(), "b");
+    }
+
+    /// The lease sees another process open the file (that open waits until the lease is released).
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_lease_sees_another_process_open_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config");
+        fs::write(&p, "[default]\n").unwrap();
+        let held = Held::open(&p).unwrap();
+        if !held.leased {
+            eprintln!("no file leases here (fs.leases-enable = 0?)");
+            return;
+        }
+        assert!(!held.opened_by_others());
+        assert!(
+            held.is_at(&p, b"[default]\n").unwrap(),
+            "reading does not break it"
+        );
+        assert!(!held.opened_by_others());
+        let mut cat = std::process::Command::new("cat")
+            .arg(&p)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while !held.opened_by_others() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no lease break seen"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        drop(held);
+        let mut out = String::new();
+        io::Read::read_to_string(cat.stdout.as_mut().unwrap(), &mut out).unwrap();
+        assert!(cat.wait().unwrap().success());
+        assert_eq!(out, "[default]\n");
     }
 
     #[test]
