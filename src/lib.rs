@@ -4,10 +4,12 @@
 //! `cli` (clap types), `cmd` (one module per subcommand), `awsconfig` (the AWS config file), `session`
 //! (sso-sessions and their tokens), `login` (device and PKCE flows), `sso` (the Identity Center client),
 //! `store` (the OS keyring), `console` (console links, federation sign-in), `doctor` (the checks of
-//! `awsso doctor`), `complete` (shell completion candidates), `secret`, `lock`, `paths`, `browser`,
+//! `awsso doctor`), `complete` (shell completion candidates), `server` (the container-credentials endpoint),
+//! `child` (a supervised child process), `secret`, `lock`, `paths`, `browser`,
 //! `output`, `error`.
 pub mod awsconfig;
 pub mod browser;
+pub mod child;
 pub mod cli;
 pub mod cmd;
 pub mod complete;
@@ -22,6 +24,7 @@ pub mod output;
 pub mod paths;
 pub mod profiles;
 pub mod secret;
+pub mod server;
 pub mod session;
 pub mod sso;
 pub mod store;

@@ -158,3 +158,31 @@ async fn serve(ctx: &Context, args: CredsArgs) -> anyhow::Result<RoleCredentials
     let (c, _) = credentials_for(ctx, &config, &target, args.auto_login).await?;
     Ok(c)
 }
+
+/// The source of a credentials endpoint's route (`exec --server`, `serve`): what `awsso creds` would
+/// answer for the target, the error as one line with its hint.
+pub fn fetcher(
+    ctx: &Context,
+    config: std::rc::Rc<crate::awsconfig::ConfigFile>,
+    target: Target,
+) -> crate::server::Fetch {
+    let ctx = std::rc::Rc::new(Context {
+        config_path: ctx.config_path.clone(),
+        store_kind: ctx.store_kind,
+    });
+    std::rc::Rc::new(move || {
+        let (ctx, config, target) = (ctx.clone(), config.clone(), target.clone());
+        Box::pin(async move {
+            credentials_for(&ctx, &config, &target, false)
+                .await
+                .map(|(c, _)| c)
+                .map_err(|e| {
+                    let (_, hint) = crate::error::classify(&e);
+                    match hint {
+                        Some(h) => format!("{e:#} ({h})"),
+                        None => format!("{e:#}"),
+                    }
+                })
+        })
+    })
+}
