@@ -190,6 +190,18 @@ pub struct EnvArgs {
     /// The shell to print for [default: from $SHELL, else bash].
     #[arg(long, value_enum)]
     pub shell: Option<ShellKind>,
+
+    /// `shell`: code for eval; `dotenv`: NAME=value lines for `docker run --env-file` (values literal,
+    /// nothing unset); `json`: one object of names to values.
+    #[arg(long, value_enum, default_value_t = EnvFormat::Shell)]
+    pub format: EnvFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EnvFormat {
+    Shell,
+    Dotenv,
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ pub mod complete;
 pub mod console;
 pub mod creds;
 pub mod doctor;
+pub mod envfile;
 pub mod error;
 pub mod listing;
 pub mod lock;
