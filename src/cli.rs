@@ -70,6 +70,10 @@ pub enum Command {
 address and --i-know-this-exposes-credentials is given. Runs until interrupted."
     )]
     Serve(ServeArgs),
+    /// Print a short prompt segment: the profile this shell uses and the time its credentials have left,
+    /// in the profile's colour (none with NO_COLOR), with a warning mark under 10 minutes. Prints nothing
+    /// when no profile is active. Reads only the environment, the config and the kernel-keyring cache.
+    Prompt(PromptArgs),
     /// Open the AWS console as a role: the access portal's link, or a federated sign-in with --federated.
     Console(ConsoleArgs),
     /// Check the setup (config, store, sessions, clock, profiles, environment) and say how to fix problems.
@@ -202,6 +206,14 @@ pub enum EnvFormat {
     Shell,
     Dotenv,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PromptArgs {
+    /// How to mark the colour codes: `bash` for PS1, `zsh` for PROMPT (prompt_subst), `plain` for fish,
+    /// starship and the rest.
+    #[arg(long, value_enum, default_value_t = crate::prompt::PromptShell::Plain)]
+    pub shell: crate::prompt::PromptShell,
 }
 
 #[derive(Debug, Args)]
@@ -396,10 +408,9 @@ pub struct SyncArgs {
 
 #[derive(Debug, Args)]
 pub struct UseArgs {
-    /// The profile to switch to: a profile of the AWS config.
+    /// The profile to switch to: a profile of the AWS config [default: pick one, on a terminal].
     #[arg(
         value_name = "PROFILE",
-        required_unless_present_any = ["unset", "profile_flag"],
         conflicts_with_all = ["unset", "profile_flag"],
         add = ArgValueCandidates::new(crate::complete::profiles)
     )]

@@ -6,7 +6,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use super::Context;
-use super::creds::{credentials_for, resolve_target};
+use super::creds::{credentials_for, resolve_or_pick};
 use crate::cli::ConsoleArgs;
 use crate::console::{self, ConsoleError};
 use crate::error::UserError;
@@ -23,9 +23,13 @@ fn user_error(e: ConsoleError) -> anyhow::Error {
     UserError::new(e.to_string(), hint).into()
 }
 
-pub async fn run(ctx: &Context, args: ConsoleArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(ctx: &Context, mut args: ConsoleArgs) -> anyhow::Result<ExitCode> {
     let config = ctx.load_config()?;
-    let (target, profile_region) = resolve_target(&config, &args.target)?;
+    let Some((target, profile_region)) =
+        resolve_or_pick(&config, &mut args.target, "awsso console")?
+    else {
+        return Ok(ExitCode::from(crate::error::EXIT_INTERRUPTED));
+    };
     let session = session::resolve(&config, Some(&target.session))?;
     let region = args
         .region

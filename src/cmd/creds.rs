@@ -42,6 +42,49 @@ pub fn resolve_target(
     }
 }
 
+/// [`resolve_target`], except that with no role named, on a terminal, the picker chooses a profile (and
+/// `args.profile` is set to it). `Ok(None)`: the user cancelled.
+pub fn resolve_or_pick(
+    config: &crate::awsconfig::ConfigFile,
+    args: &mut TargetArgs,
+    title: &str,
+) -> anyhow::Result<Option<(Target, Option<String>)>> {
+    if args.profile.is_none() && explicit_target(args).is_none() {
+        match pick_profile(config, title)? {
+            Some(p) => args.profile = Some(p),
+            None => return Ok(None),
+        }
+    }
+    resolve_target(config, args).map(Some)
+}
+
+/// The picker, its errors as the user sees them: no terminal is a usage error naming --profile.
+pub fn pick_profile(
+    config: &crate::awsconfig::ConfigFile,
+    title: &str,
+) -> anyhow::Result<Option<String>> {
+    use crate::picker::PickError;
+    crate::picker::choose(config, title).map_err(|e| {
+        let (hint, code) = match &e {
+            PickError::NoTerminal => (
+                "pass --profile P (or run it on a terminal to pick one)",
+                crate::error::EXIT_USAGE,
+            ),
+            PickError::NoProfiles { .. } => (
+                "run `awsso sync`, or pass --profile P",
+                crate::error::EXIT_USAGE,
+            ),
+            PickError::Terminal(_) => ("pass --profile P", EXIT_FAILURE),
+        };
+        UserError {
+            message: e.to_string(),
+            hint: Some(hint.into()),
+            code,
+        }
+        .into()
+    })
+}
+
 /// Credentials for the target: the cache, else the store, else a fetch (logging in first when allowed).
 pub async fn credentials_for(
     ctx: &Context,

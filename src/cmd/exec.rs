@@ -7,14 +7,14 @@ use std::process::{Command, ExitCode};
 use std::rc::Rc;
 
 use super::Context;
-use super::creds::{credentials_for, fetcher, resolve_target};
+use super::creds::{credentials_for, fetcher, resolve_or_pick};
 use super::env::{CLEARED, MARKER, label, variables};
 use crate::child;
 use crate::cli::ExecArgs;
 use crate::error::UserError;
 use crate::server::{self, Endpoint};
 
-pub async fn run(ctx: &Context, args: ExecArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(ctx: &Context, mut args: ExecArgs) -> anyhow::Result<ExitCode> {
     if let Some(current) = std::env::var_os(MARKER).filter(|v| !v.is_empty())
         && !args.force
     {
@@ -28,7 +28,10 @@ pub async fn run(ctx: &Context, args: ExecArgs) -> anyhow::Result<ExitCode> {
         .into());
     }
     let config = ctx.load_config()?;
-    let (target, profile_region) = resolve_target(&config, &args.target)?;
+    let Some((target, profile_region)) = resolve_or_pick(&config, &mut args.target, "awsso exec")?
+    else {
+        return Ok(ExitCode::from(crate::error::EXIT_INTERRUPTED));
+    };
     let (c, session) = credentials_for(ctx, &config, &target, false).await?;
     let region = args
         .region
