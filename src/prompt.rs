@@ -29,11 +29,17 @@ pub struct Active {
 /// The profile this environment uses: `awsso env`/`exec`'s AWSSO_PROFILE, else AWS_PROFILE (which
 /// `awsso use` sets and clears AWSSO_PROFILE for).
 pub fn active(var: impl Fn(&str) -> Option<String>) -> Option<Active> {
-    let name = ["AWSSO_PROFILE", "AWS_PROFILE"]
-        .iter()
-        .find_map(|k| var(k).filter(|v| !v.trim().is_empty()))?;
-    let expiration = var("AWS_CREDENTIAL_EXPIRATION").and_then(|v| parse_rfc3339(&v));
-    Some(Active { name, expiration })
+    let set = |k: &str| var(k).filter(|v| !v.trim().is_empty());
+    if let Some(name) = set("AWSSO_PROFILE") {
+        // The expiry belongs to the keys `awsso env`/`exec` exported with the marker; next to a bare
+        // AWS_PROFILE it could be anyone's.
+        let expiration = set("AWS_CREDENTIAL_EXPIRATION").and_then(|v| parse_rfc3339(&v));
+        return Some(Active { name, expiration });
+    }
+    set("AWS_PROFILE").map(|name| Active {
+        name,
+        expiration: None,
+    })
 }
 
 fn parse_rfc3339(s: &str) -> Option<i64> {
@@ -103,6 +109,11 @@ mod tests {
         assert_eq!(a.name, "theirs");
         assert_eq!(a.expiration, Some(1_767_225_600));
         assert_eq!(active(env(&[("AWS_PROFILE", "")])), None);
+        let bare = active(env(&[
+            ("AWS_PROFILE", "mine"),
+            ("AWS_CREDENTIAL_EXPIRATION", "2026-01-01T00:00:00Z"),
+        ]));
+        assert_eq!(bare.unwrap().expiration, None);
     }
 
     #[test]

@@ -185,6 +185,8 @@ pub fn run(ctx: &Context, args: UseArgs) -> anyhow::Result<ExitCode> {
         if config.profile(&name).is_none() {
             return Err(unknown_profile(&config, &name).into());
         }
+        // Named switches count for the picker's ordering too (a pick already recorded itself).
+        crate::picker::frecency::remember(&name);
         let shadowing: Vec<&str> = CLEARED[..3]
             .iter()
             .copied()
