@@ -116,7 +116,7 @@ keys="$(grep -c '^key_us' "$trace" || true)"
 
 log "awsso --version (process start, 200 runs)"
 hyperfine -N --style basic --warmup 20 --runs 200 --export-json "$work/version.json" "$awsso --version" >/dev/null
-start_ms="$(jq '.results[0].median * 1000' "$work/version.json")"
+start_ms="$(jq '.results[0].median * 1000 | . * 100 | round / 100' "$work/version.json")"
 
 summary() { # prefix -> "median p95 max" in ms
   grep "^$1 " "$trace" | awk '{print $2 / 1000}' | sort -n |

@@ -48,6 +48,38 @@ fn parse_rfc3339(s: &str) -> Option<i64> {
         .map(|t| t.unix_timestamp())
 }
 
+/// The lines of `[profile NAME]` (`[default]` for `default`) in a config's text, header included, comments
+/// dropped: what the prompt parses instead of the whole file, which costs milliseconds with thousands of
+/// profiles. The first such section, as the SDKs read it.
+pub fn section_text(text: &str, name: &str) -> Option<String> {
+    let mut out: Option<String> = None;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with('[') && t.ends_with(']') {
+            if out.is_some() {
+                break;
+            }
+            let inner = t[1..t.len() - 1].trim();
+            let named = inner
+                .strip_prefix("profile")
+                .filter(|rest| rest.starts_with([' ', '\t']))
+                .map(str::trim);
+            if named == Some(name) || (name == "default" && inner == "default") {
+                out = Some(format!("{t}\n"));
+            }
+            continue;
+        }
+        if let Some(o) = out.as_mut()
+            && !t.starts_with('#')
+            && !t.starts_with(';')
+        {
+            o.push_str(line);
+            o.push('\n');
+        }
+    }
+    out
+}
+
 /// `rrggbb` (or `#rrggbb`) to RGB.
 pub fn parse_hex(s: &str) -> Option<[u8; 3]> {
     let h = s.trim().trim_start_matches('#');
@@ -114,6 +146,18 @@ mod tests {
             ("AWS_CREDENTIAL_EXPIRATION", "2026-01-01T00:00:00Z"),
         ]));
         assert_eq!(bare.unwrap().expiration, None);
+    }
+
+    #[test]
+    fn only_the_named_section_is_cut_out() {
+        let text = "[profile a]\nx = 1\n# BEGIN awsso managed block s\n[profile  b ]\ny = 2\n; note\n  z = 3\n# END awsso managed block s\n[profile c]\nw = 4\n[default]\nd = 5\n";
+        assert_eq!(
+            section_text(text, "b").unwrap(),
+            "[profile  b ]\ny = 2\n  z = 3\n"
+        );
+        assert_eq!(section_text(text, "default").unwrap(), "[default]\nd = 5\n");
+        assert_eq!(section_text(text, "nope"), None);
+        assert_eq!(section_text("[profilex]\n", "x"), None);
     }
 
     #[test]

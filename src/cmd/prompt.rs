@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use super::Context;
+use crate::awsconfig::ConfigFile;
 use crate::cli::PromptArgs;
 use crate::creds::{self, Target};
 use crate::prompt;
@@ -13,7 +14,11 @@ pub fn run(ctx: &Context, args: PromptArgs) -> anyhow::Result<ExitCode> {
     let Some(active) = prompt::active(|k| std::env::var(k).ok()) else {
         return Ok(ExitCode::SUCCESS);
     };
-    let config = ctx.load_config().ok();
+    // Only the active profile's section is parsed: a synced config can hold thousands.
+    let config = std::fs::read_to_string(&ctx.config_path)
+        .ok()
+        .and_then(|text| prompt::section_text(&text, &active.name))
+        .and_then(|text| ConfigFile::parse(&ctx.config_path, text).ok());
     let section = config.as_ref().and_then(|c| c.profile(&active.name));
     let target = config
         .as_ref()
