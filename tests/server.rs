@@ -316,3 +316,34 @@ fn serve_refuses_a_non_loopback_address_without_the_explicit_flag() {
         .stderr_has("--i-know-this-exposes-credentials");
     assert!(r.stdout.is_empty());
 }
+
+/// Without --profile, `serve` offers every SSO profile of the config and fetches only what is asked for.
+#[test]
+fn serve_without_profiles_serves_every_sso_profile_lazily() {
+    let user = user_with_profiles();
+    let mut child = user
+        .cmd(&["serve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    while printed.len() < 6 {
+        printed.push(lines.next().expect("serve printed").unwrap());
+    }
+    assert_eq!(printed[0], "# profile p");
+    assert_eq!(printed[3], "# profile q");
+    assert_eq!(
+        user.sim.count("GetRoleCredentials"),
+        0,
+        "nothing fetched up front"
+    );
+    let uri = printed[4].split_once('=').unwrap().1;
+    let token = printed[5].split_once('=').unwrap().1;
+    let (status, body) = get(uri, Some(token));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(user.sim.count("GetRoleCredentials"), 1);
+    let _ = child.kill();
+    let _ = child.wait();
+}
