@@ -64,6 +64,17 @@ pub enum Command {
     Exec(ExecArgs),
     /// Print shell code that exports a role's credentials, for `eval "$(awsso env --profile P)"`.
     Env(EnvArgs),
+    /// Serve roles' credentials over the container-credentials protocol on 127.0.0.1, for containers and
+    /// other shells; prints, per profile, the two variables a client sets.
+    #[command(
+        after_help = "Each profile gets its own path and token. Only loopback unless --bind names another \
+address and --i-know-this-exposes-credentials is given. Runs until interrupted."
+    )]
+    Serve(ServeArgs),
+    /// Print a short prompt segment: the profile this shell uses and the time its credentials have left,
+    /// in the profile's colour (none with NO_COLOR), with a warning mark under 10 minutes. Prints nothing
+    /// when no profile is active. Reads only the environment, the config and the kernel-keyring cache.
+    Prompt(PromptArgs),
     /// Open the AWS console as a role: the access portal's link, or a federated sign-in with --federated.
     Console(ConsoleArgs),
     /// Check the setup (config, store, sessions, clock, profiles, environment) and say how to fix problems.
@@ -163,6 +174,13 @@ pub struct ExecArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Instead of static keys, give the command a credentials endpoint on 127.0.0.1
+    /// (AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN) that awsso serves while
+    /// the command runs, with fresh credentials before they expire: for jobs that outlive the role
+    /// credentials. Signals are forwarded and the exit status is the command's.
+    #[arg(long)]
+    pub server: bool,
+
     /// The command and its arguments.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
@@ -180,6 +198,51 @@ pub struct EnvArgs {
     /// The shell to print for [default: from $SHELL, else bash].
     #[arg(long, value_enum)]
     pub shell: Option<ShellKind>,
+
+    /// `shell`: code for eval; `dotenv`: NAME=value lines for `docker run --env-file` (values literal,
+    /// nothing unset); `json`: one object of names to values.
+    #[arg(long, value_enum, default_value_t = EnvFormat::Shell)]
+    pub format: EnvFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EnvFormat {
+    Shell,
+    Dotenv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PromptArgs {
+    /// How to mark the colour codes: `bash` for PS1, `zsh` for PROMPT (prompt_subst), `plain` for fish,
+    /// starship and the rest.
+    #[arg(long, value_enum, default_value_t = crate::prompt::PromptShell::Plain)]
+    pub shell: crate::prompt::PromptShell,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A profile to serve; repeat for several [default: every SSO profile of the config].
+    #[arg(
+        long = "profile",
+        short = 'p',
+        value_name = "PROFILE",
+        add = ArgValueCandidates::new(crate::complete::profiles)
+    )]
+    pub profiles: Vec<String>,
+
+    /// The port [default: a free one].
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+
+    /// The address to listen on. Anything but loopback needs --i-know-this-exposes-credentials; the SDKs
+    /// accept a plain-http full URI only for loopback hosts.
+    #[arg(long, value_name = "IP", default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+
+    /// Allow --bind on an address other hosts can reach (each profile's token is still required).
+    #[arg(long)]
+    pub i_know_this_exposes_credentials: bool,
 }
 
 #[derive(Debug, Args)]
@@ -370,10 +433,9 @@ pub struct SyncArgs {
 
 #[derive(Debug, Args)]
 pub struct UseArgs {
-    /// The profile to switch to: a profile of the AWS config.
+    /// The profile to switch to: a profile of the AWS config [default: pick one, on a terminal].
     #[arg(
         value_name = "PROFILE",
-        required_unless_present_any = ["unset", "profile_flag"],
         conflicts_with_all = ["unset", "profile_flag"],
         add = ArgValueCandidates::new(crate::complete::profiles)
     )]

@@ -4,17 +4,22 @@
 //! `cli` (clap types), `cmd` (one module per subcommand), `awsconfig` (the AWS config file), `session`
 //! (sso-sessions and their tokens), `login` (device and PKCE flows), `sso` (the Identity Center client),
 //! `store` (the OS keyring), `console` (console links, federation sign-in), `doctor` (the checks of
-//! `awsso doctor`), `complete` (shell completion candidates), `secret`, `lock`, `paths`, `browser`,
-//! `output`, `error`, `hardening` (no core dumps), `ids` (validated identifiers), `shell` (quoting and
-//! splitting per shell).
+//! `awsso doctor`), `complete` (shell completion candidates), `server` (the container-credentials
+//! endpoint), `child` (a supervised child process), `picker` (the interactive profile finder), `prompt`
+//! (the shell-prompt segment), `envfile` (dotenv and JSON output of `env`), `creds` (role credentials),
+//! `listing` (enumeration and its cache), `profiles` (the profile generator), `secret`, `lock`, `paths`,
+//! `browser`, `output`, `error`, `hardening` (no core dumps), `ids` (validated identifiers), `shell`
+//! (quoting and splitting per shell).
 pub mod awsconfig;
 pub mod browser;
+pub mod child;
 pub mod cli;
 pub mod cmd;
 pub mod complete;
 pub mod console;
 pub mod creds;
 pub mod doctor;
+pub mod envfile;
 pub mod error;
 pub mod hardening;
 pub mod ids;
@@ -23,8 +28,11 @@ pub mod lock;
 pub mod login;
 pub mod output;
 pub mod paths;
+pub mod picker;
 pub mod profiles;
+pub mod prompt;
 pub mod secret;
+pub mod server;
 pub mod session;
 pub mod shell;
 pub mod sso;

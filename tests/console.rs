@@ -393,7 +393,8 @@ fn unknown_profiles_and_destinations_are_explained() {
     ])
     .fails_with(1)
     .stderr_has("not an https URL");
+    // No role and no terminal to pick one on (issue 10): a usage error naming --profile, never a wait.
     user.run(&["console", "--print"])
         .fails_with(2)
-        .stderr_has("which role?");
+        .stderr_has("--profile");
 }

@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use super::Context;
-use super::creds::{credentials_for, resolve_target};
+use super::creds::{credentials_for, resolve_or_pick};
 use crate::browser::Handoff;
 use crate::cli::ConsoleArgs;
 use crate::console;
@@ -22,9 +22,13 @@ const BROWSER_WAIT: Duration = Duration::from_secs(15);
 /// How long the one-shot link for a federated sign-in waits for the browser to open it.
 const HANDOFF_WAIT: Duration = Duration::from_secs(60);
 
-pub async fn run(ctx: &Context, args: ConsoleArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(ctx: &Context, mut args: ConsoleArgs) -> anyhow::Result<ExitCode> {
     let config = ctx.load_config()?;
-    let (target, profile_region) = resolve_target(&config, &args.target)?;
+    let Some((target, profile_region)) =
+        resolve_or_pick(&config, &mut args.target, "awsso console")?
+    else {
+        return Ok(ExitCode::from(crate::error::EXIT_INTERRUPTED));
+    };
     let session = session::resolve(&config, Some(&target.session))?;
     let region = args
         .region

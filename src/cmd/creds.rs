@@ -85,6 +85,49 @@ fn check_profile_target(
     }
 }
 
+/// [`resolve_target`], except that with no role named, on a terminal, the picker chooses a profile (and
+/// `args.profile` is set to it). `Ok(None)`: the user cancelled.
+pub fn resolve_or_pick(
+    config: &crate::awsconfig::ConfigFile,
+    args: &mut TargetArgs,
+    title: &str,
+) -> anyhow::Result<Option<(Target, Option<String>)>> {
+    if args.profile.is_none() && explicit_target(args).is_none() {
+        match pick_profile(config, title)? {
+            Some(p) => args.profile = Some(p),
+            None => return Ok(None),
+        }
+    }
+    resolve_target(config, args).map(Some)
+}
+
+/// The picker, its errors as the user sees them: no terminal is a usage error naming --profile.
+pub fn pick_profile(
+    config: &crate::awsconfig::ConfigFile,
+    title: &str,
+) -> anyhow::Result<Option<String>> {
+    use crate::picker::PickError;
+    crate::picker::choose(config, title).map_err(|e| {
+        let (hint, code) = match &e {
+            PickError::NoTerminal => (
+                "pass --profile P (or run it on a terminal to pick one)",
+                crate::error::EXIT_USAGE,
+            ),
+            PickError::NoProfiles { .. } => (
+                "run `awsso sync`, or pass --profile P",
+                crate::error::EXIT_USAGE,
+            ),
+            PickError::Terminal(_) => ("pass --profile P", crate::error::EXIT_FAILURE),
+        };
+        UserError {
+            message: e.to_string(),
+            hint: Some(hint.into()),
+            code,
+        }
+        .into()
+    })
+}
+
 /// Credentials for the target: the cache, else the store, else a fetch (logging in first when allowed).
 pub async fn credentials_for(
     ctx: &Context,
@@ -196,4 +239,32 @@ async fn serve(ctx: &Context, args: CredsArgs) -> anyhow::Result<RoleCredentials
     }
     let (c, _) = credentials_for(ctx, &config, &target, args.auto_login).await?;
     Ok(c)
+}
+
+/// The source of a credentials endpoint's route (`exec --server`, `serve`): what `awsso creds` would
+/// answer for the target, the error as one line with its hint.
+pub fn fetcher(
+    ctx: &Context,
+    config: std::rc::Rc<crate::awsconfig::ConfigFile>,
+    target: Target,
+) -> crate::server::Fetch {
+    let ctx = std::rc::Rc::new(Context {
+        config_path: ctx.config_path.clone(),
+        store_kind: ctx.store_kind,
+    });
+    std::rc::Rc::new(move || {
+        let (ctx, config, target) = (ctx.clone(), config.clone(), target.clone());
+        Box::pin(async move {
+            credentials_for(&ctx, &config, &target, false)
+                .await
+                .map(|(c, _)| c)
+                .map_err(|e| {
+                    let (_, hint) = crate::error::classify(&e);
+                    match hint {
+                        Some(h) => format!("{e:#} ({h})"),
+                        None => format!("{e:#}"),
+                    }
+                })
+        })
+    })
 }

@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use super::Context;
-use super::creds::{credentials_for, resolve_target};
-use crate::cli::{EnvArgs, ShellKind, TargetArgs};
+use super::creds::{credentials_for, resolve_or_pick};
+use crate::cli::{EnvArgs, EnvFormat, ShellKind, TargetArgs};
 use crate::creds::Target;
 use crate::output::rfc3339;
 use crate::sso::RoleCredentials;
@@ -67,9 +67,20 @@ pub fn detect_shell() -> ShellKind {
     }
 }
 
-pub async fn run(ctx: &Context, args: EnvArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(ctx: &Context, mut args: EnvArgs) -> anyhow::Result<ExitCode> {
+    if args.format != EnvFormat::Shell && args.shell.is_some() {
+        return Err(crate::error::UserError {
+            message: "--shell applies to --format shell only".into(),
+            hint: Some("drop --shell, or --format".into()),
+            code: crate::error::EXIT_USAGE,
+        }
+        .into());
+    }
     let config = ctx.load_config()?;
-    let (target, profile_region) = resolve_target(&config, &args.target)?;
+    let Some((target, profile_region)) = resolve_or_pick(&config, &mut args.target, "awsso env")?
+    else {
+        return Ok(ExitCode::from(crate::error::EXIT_INTERRUPTED));
+    };
     let (c, session) = credentials_for(ctx, &config, &target, false).await?;
     let region = args
         .region
@@ -77,7 +88,12 @@ pub async fn run(ctx: &Context, args: EnvArgs) -> anyhow::Result<ExitCode> {
         .or(profile_region)
         .unwrap_or(session.region);
     let vars = variables(&label(&args.target, &target), &c, Some(&region));
-    print!("{}", render(args.shell.unwrap_or_else(detect_shell), &vars));
+    let text = match args.format {
+        EnvFormat::Shell => render(args.shell.unwrap_or_else(detect_shell), &vars),
+        EnvFormat::Dotenv => crate::envfile::dotenv(&vars)?,
+        EnvFormat::Json => crate::envfile::json(&vars),
+    };
+    print!("{text}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,6 +8,8 @@ pub mod exec;
 pub mod login;
 pub mod logout;
 pub mod ls;
+pub mod prompt;
+pub mod serve;
 pub mod status;
 pub mod sync;
 pub mod use_profile;
@@ -57,6 +59,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Creds(args) => creds::run(&ctx, args).await,
         Command::Exec(args) => exec::run(&ctx, args).await,
         Command::Env(args) => env::run(&ctx, args).await,
+        Command::Serve(args) => serve::run(&ctx, args).await,
+        Command::Prompt(args) => prompt::run(&ctx, args),
         Command::Console(args) => console::run(&ctx, args).await,
         Command::Doctor(args) => doctor::run(&ctx, args).await,
         Command::Ls(args) => ls::run(&ctx, args).await,

@@ -148,14 +148,19 @@ pub fn run(ctx: &Context, args: UseArgs) -> anyhow::Result<ExitCode> {
     let code = if args.unset {
         render_unset(shell)
     } else {
-        let name = args
-            .profile
-            .or(args.profile_flag)
-            .expect("clap requires a profile unless --unset");
         let config = ctx.load_config()?;
+        let name = match args.profile.or(args.profile_flag) {
+            Some(name) => name,
+            None => match super::creds::pick_profile(&config, "awsso use")? {
+                Some(name) => name,
+                None => return Ok(ExitCode::from(crate::error::EXIT_INTERRUPTED)),
+            },
+        };
         if config.profile(&name).is_none() {
             return Err(unknown_profile(&config, &name).into());
         }
+        // Named switches count for the picker's ordering too (a pick already recorded itself).
+        crate::picker::frecency::remember(&name);
         let shadowing: Vec<&str> = CLEARED[..3]
             .iter()
             .copied()

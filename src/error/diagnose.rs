@@ -13,10 +13,12 @@ use crate::awsconfig::ConfigError;
 use crate::browser::HandoffError;
 use crate::console::{ConsoleError, HttpError};
 use crate::creds::{CredsError, ProfileError};
+use crate::envfile::EnvFileError;
 use crate::listing::ListError;
 use crate::lock::LockError;
 use crate::login::LoginError;
 use crate::profiles::SettingsError;
+use crate::server::ServerError;
 use crate::session::{SessionError, TokenError};
 use crate::sso::SsoError;
 use crate::store::StoreError;
@@ -62,6 +64,8 @@ registry!(
     ConsoleError,
     HandoffError,
     HttpError,
+    ServerError,
+    EnvFileError,
     io::Error,
 );
 
@@ -350,6 +354,40 @@ impl Diagnose for HandoffError {
                     .into()
             }
         })
+    }
+}
+
+impl Diagnose for ServerError {
+    fn exit_kind(&self) -> ExitKind {
+        match self {
+            ServerError::Bind { .. } | ServerError::Random(_) => ExitKind::Failure,
+        }
+    }
+    fn advice(&self) -> Option<String> {
+        match self {
+            ServerError::Bind { source, .. } if source.kind() == io::ErrorKind::AddrInUse => {
+                Some("another program listens there: pick another --port".into())
+            }
+            ServerError::Bind { .. } => Some(
+                "check the address and port (--bind, --port); ports below 1024 need root".into(),
+            ),
+            ServerError::Random(_) => None,
+        }
+    }
+}
+
+impl Diagnose for EnvFileError {
+    fn exit_kind(&self) -> ExitKind {
+        match self {
+            EnvFileError::LineBreak { .. } => ExitKind::Failure,
+        }
+    }
+    fn advice(&self) -> Option<String> {
+        match self {
+            EnvFileError::LineBreak { .. } => {
+                Some("use `--format json` or a shell format, which can carry it".into())
+            }
+        }
     }
 }
 
