@@ -239,6 +239,11 @@ pub struct LoginArgs {
     #[arg(long, short = 's', add = ArgValueCandidates::new(crate::complete::sessions))]
     pub session: Option<String>,
 
+    /// Log in to the Identity Center instance of this SSO profile, including a legacy one
+    /// (`sso_start_url` in the profile, no sso-session), as `aws sso login --profile` does.
+    #[arg(long, conflicts_with_all = ["session", "start_url"])]
+    pub profile: Option<String>,
+
     /// The AWS access portal URL, e.g. https://d-1234567890.awsapps.com/start; with --region, creates the
     /// [sso-session] section when it is missing.
     #[arg(long, value_name = "URL", requires = "region")]
@@ -262,8 +267,11 @@ pub struct LoginArgs {
     pub force: bool,
 
     /// Also write the token, in plaintext (mode 0600), to the AWS CLI's cache (~/.aws/sso/cache) so that
-    /// native sso_session profiles and every SDK can use it; kept up to date on each refresh, removed by
-    /// `awsso logout`. The copy has no refresh token: the SDKs use it until it expires.
+    /// native SSO profiles and every SDK can use it; removed by `awsso logout`. The copy has no refresh
+    /// token, and the SDKs refuse a token they cannot refresh some minutes before it expires (botocore 15,
+    /// the JavaScript SDK 5): every awsso run that needs the session refreshes and rewrites the copy once
+    /// less than 20 minutes are left, so it works as long as awsso runs now and then (e.g. as the
+    /// credential_process of another profile) and the session can be refreshed.
     #[arg(long)]
     pub export_cli_cache: bool,
 

@@ -1027,6 +1027,7 @@ mod tests {
             } else {
                 vec![]
             },
+            legacy: None,
         }
     }
 
@@ -1048,6 +1049,7 @@ mod tests {
                 region: "eu-west-1".into(),
             },
             export_cli_cache: false,
+            login_id: "l".into(),
         }
     }
 

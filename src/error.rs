@@ -62,7 +62,9 @@ fn classify_store(e: &StoreError) -> (u8, Option<String>) {
 fn classify_session(e: &SessionError) -> (u8, Option<String>) {
     let code = match e {
         SessionError::LoginRequired { .. } => EXIT_LOGIN_REQUIRED,
-        SessionError::MissingKey { .. } | SessionError::InvalidValue { .. } => EXIT_CONFIG,
+        SessionError::MissingKey { .. }
+        | SessionError::InvalidValue { .. }
+        | SessionError::Unknown { .. } => EXIT_CONFIG,
         _ => EXIT_FAILURE,
     };
     (code, e.hint())

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod cmd;
 pub mod complete;
 pub mod console;
+pub mod credcache;
 pub mod creds;
 pub mod doctor;
 pub mod error;

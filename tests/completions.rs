@@ -101,7 +101,8 @@ impl Machine {
         };
         let dir = self.cache_dir().join("listings");
         std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join(format!("{}.json", awsso::paths::safe_file_stem(session)));
+        let name = awsso::listing::cache_path(session, start_url, "eu-west-1");
+        let file = dir.join(name.file_name().unwrap());
         std::fs::write(file, serde_json::to_vec(&listing).unwrap()).unwrap();
     }
 

@@ -488,3 +488,58 @@ fn a_forced_store_that_is_not_there_fails_with_the_fix() {
         "fails before any sign-in"
     );
 }
+
+/// Issue 8 item 2: two configs using one session name for two Identity Center instances (two HOMEs, one
+/// keyring): each login keeps its own token and client registration.
+#[test]
+fn logging_in_to_a_second_instance_under_the_same_name_keeps_the_first() {
+    let url = |id: &str| format!("https://d-{id}.awsapps.com/start");
+    let login = |user: &User, id: &str| {
+        user.run(&[
+            "login",
+            "--session",
+            "corp",
+            "--start-url",
+            &url(id),
+            "--region",
+            REGION,
+            "--no-browser",
+        ])
+    };
+    let one = User::new(quick());
+    let mut two = User::new(quick());
+    two.keyring_service = one.keyring_service.clone();
+    login(&one, "one1111111").ok();
+    login(&two, "two2222222").ok().stderr_has("Logged in to");
+
+    let status = one.status_json();
+    assert_eq!(status[0]["logged_in"], true, "{status}");
+    assert_eq!(status[0]["start_url"], url("one1111111").as_str());
+    // Logging in again needs no new sign-in or registration at instance one.
+    one.sim.reset_counts();
+    login(&one, "one1111111")
+        .ok()
+        .stderr_has("Already logged in");
+    assert_eq!(one.sim.count("StartDeviceAuthorization"), 0);
+    assert_eq!(one.sim.count("RegisterClient"), 0);
+    // Each instance registered its own client.
+    assert_eq!(one.sim.clients().len(), 1);
+    assert_eq!(two.sim.clients().len(), 1);
+
+    // Logging out of two leaves one logged in.
+    two.run(&["logout"]).ok();
+    assert_eq!(one.status_json()[0]["logged_in"], true);
+    assert_eq!(two.status_json()[0]["logged_in"], false);
+}
+
+/// A start URL as pasted from the portal (`…/start#/`) names the same instance as the plain one.
+#[test]
+fn a_trailing_slash_or_fragment_names_the_same_instance() {
+    let user = User::new(quick());
+    user.login().ok();
+    user.write_config(&format!(
+        "[sso-session d-test123]\nsso_start_url = {START_URL}#/\nsso_region = {REGION}\nsso_registration_scopes = sso:account:access\n"
+    ));
+    let status = user.status_json();
+    assert_eq!(status[0]["logged_in"], true, "{status}");
+}

@@ -103,6 +103,10 @@ pub struct SimConfig {
     pub page_size: usize,
     /// What sso-admin ListInstances returns (the same in every region).
     pub instances: Vec<SimInstance>,
+    /// Seconds the simulated server's clock is ahead of the machine's (negative: behind): shifts the `Date`
+    /// header of every response and the expirations GetRoleCredentials issues, as a client whose own clock
+    /// is off by the opposite amount would see them.
+    pub clock_offset_secs: i64,
 }
 
 /// One Identity Center instance as sso-admin ListInstances describes it.
@@ -174,6 +178,7 @@ impl Default for SimConfig {
             hostile_names: false,
             page_size: 20,
             instances: vec![SimInstance::new("111111111111", "1111111111111111")],
+            clock_offset_secs: 0,
         }
     }
 }
