@@ -543,3 +543,77 @@ fn a_trailing_slash_or_fragment_names_the_same_instance() {
     let status = user.status_json();
     assert_eq!(status[0]["logged_in"], true, "{status}");
 }
+
+fn sha1_hex(s: &str) -> String {
+    let out = std::process::Command::new("sh")
+        .args(["-c", "printf %s \"$1\" | sha1sum", "sh", s])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Issue 9: a legacy profile (what older `aws configure sso` and most guides write), with the `#/` people
+/// paste from the portal: login, creds, status and the exported token work as `aws sso login --profile`.
+#[test]
+fn a_legacy_profile_logs_in_serves_credentials_and_shows_in_status() {
+    let user = User::new(quick());
+    let start_url = "https://d-legacy0001.awsapps.com/start#/";
+    let account = user.sim.accounts()[0].0.clone();
+    user.write_config(&format!(
+        "[profile team-dev]\nsso_start_url = {start_url}\nsso_region = {REGION}\n\
+         sso_account_id = {account}\nsso_role_name = AdministratorAccess\nregion = {REGION}\n"
+    ));
+    let before = user.read_config();
+    user.run(&[
+        "login",
+        "--profile",
+        "team-dev",
+        "--no-browser",
+        "--export-cli-cache",
+    ])
+    .ok()
+    .stderr_has("legacy SSO profile")
+    .stderr_has("Logged in to");
+    assert_eq!(user.read_config(), before, "login edited the config");
+
+    // The file the AWS CLI and botocore look for with a legacy profile: sha1 of the start URL as written.
+    let file = user
+        .home
+        .path()
+        .join(".aws/sso/cache")
+        .join(format!("{}.json", sha1_hex(start_url)));
+    let exported: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert!(
+        user.sim
+            .issued_secrets()
+            .contains(&exported["accessToken"].as_str().unwrap().to_string())
+    );
+
+    let r = user.run(&["creds", "--profile", "team-dev"]);
+    r.ok();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let issued = user.sim.issued_credentials();
+    assert_eq!(issued.len(), 1);
+    assert_eq!(v["AccessKeyId"], issued[0].access_key_id.as_str());
+    assert_eq!(issued[0].account_id, account);
+
+    let status = user.status_json();
+    assert_eq!(status[0]["legacy_profile"], "team-dev", "{status}");
+    assert_eq!(status[0]["logged_in"], true);
+    assert_eq!(status[0]["refreshable"], false);
+    let text = user.run(&["status"]);
+    assert!(
+        text.stdout.contains("legacy profile team-dev"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("cannot refresh"), "{}", text.stdout);
+
+    user.run(&["logout", "--all"]).ok();
+    assert!(!file.exists(), "logout left the exported token");
+}
