@@ -70,6 +70,10 @@ pub enum Command {
         after_help = "Exit status: 0 when no check failed (warnings allowed), 1 when at least one failed."
     )]
     Doctor(DoctorArgs),
+    /// Move legacy SSO profiles (sso_start_url in the profile) to an [sso-session] that can refresh its
+    /// token: `sso_start_url` becomes `sso_session = NAME`, `sso_region` goes, and one [sso-session] is
+    /// added per Identity Center instance. Nothing else in the file changes.
+    Migrate(MigrateArgs),
     /// Switch this shell to a profile: prints code that sets AWS_PROFILE, for the `awsso` shell function
     /// of `awsso shell-init` to eval.
     ///
@@ -202,6 +206,13 @@ pub struct ConsoleArgs {
     /// the access portal's link; needs a valid login.
     #[arg(long)]
     pub federated: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Print the change as a diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,7 @@ pub mod error;
 pub mod listing;
 pub mod lock;
 pub mod login;
+pub mod migrate;
 pub mod output;
 pub mod paths;
 pub mod profiles;

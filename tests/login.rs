@@ -617,3 +617,68 @@ fn a_legacy_profile_logs_in_serves_credentials_and_shows_in_status() {
     user.run(&["logout", "--all"]).ok();
     assert!(!file.exists(), "logout left the exported token");
 }
+
+/// Issue 9: doctor names a legacy profile and offers the exact migration as a diff; `awsso migrate
+/// --dry-run` writes nothing, `awsso migrate` makes that change and the profile keeps working.
+#[test]
+fn doctor_offers_the_migration_of_a_legacy_profile_and_migrate_applies_it() {
+    let user = User::new(quick());
+    let account = user.sim.accounts()[0].0.clone();
+    let original = format!(
+        "# my team\n[profile team-dev]\nsso_start_url = https://d-legacy0002.awsapps.com/start#/\n\
+         sso_region = {REGION}\nsso_account_id = {account}\nsso_role_name = AdministratorAccess\n\
+         region = {REGION}\n"
+    );
+    user.write_config(&original);
+    user.run(&["login", "--profile", "team-dev", "--no-browser"])
+        .ok();
+    let r = user.run(&["doctor", "--json"]);
+    let checks: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let legacy: Vec<&serde_json::Value> = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check"] == "legacy-profiles")
+        .collect();
+    assert_eq!(legacy.len(), 1, "{checks:#}");
+    assert!(legacy[0]["message"].as_str().unwrap().contains("team-dev"));
+    let fix = legacy[0]["fix"].as_str().unwrap();
+    assert!(fix.contains("+sso_session = d-legacy0002"), "{fix}");
+    assert!(
+        fix.contains("-sso_start_url = https://d-legacy0002.awsapps.com/start#/"),
+        "{fix}"
+    );
+    assert!(fix.contains("+[sso-session d-legacy0002]"), "{fix}");
+    assert!(
+        checks
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["check"] == "refresh"
+                && c["message"].as_str().unwrap().contains("legacy profile"))
+    );
+
+    let dry = user.run(&["migrate", "--dry-run"]);
+    dry.ok();
+    assert!(dry.stdout.contains("+sso_session = d-legacy0002"), "{dry}");
+    assert_eq!(user.read_config(), original, "--dry-run wrote");
+
+    user.run(&["migrate"]).ok();
+    let after = user.read_config();
+    assert!(
+        after.starts_with("# my team\n[profile team-dev]\nsso_session = d-legacy0002\n"),
+        "{after}"
+    );
+    assert!(after.contains(
+        "[sso-session d-legacy0002]\nsso_start_url = https://d-legacy0002.awsapps.com/start\n"
+    ));
+    assert!(after.contains("sso_registration_scopes = sso:account:access"));
+    // The token of the instance carries over: same instance, same key.
+    let r = user.run(&["creds", "--profile", "team-dev"]);
+    r.ok();
+    assert_eq!(user.sim.issued_credentials().len(), 1);
+    // Nothing left to migrate; doctor is quiet about it.
+    user.run(&["migrate"])
+        .ok()
+        .stderr_has("No legacy SSO profile");
+}

@@ -8,6 +8,7 @@ pub mod exec;
 pub mod login;
 pub mod logout;
 pub mod ls;
+pub mod migrate;
 pub mod status;
 pub mod sync;
 pub mod use_profile;
@@ -59,6 +60,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Env(args) => env::run(&ctx, args).await,
         Command::Console(args) => console::run(&ctx, args).await,
         Command::Doctor(args) => doctor::run(&ctx, args).await,
+        Command::Migrate(args) => migrate::run(&ctx, args),
         Command::Ls(args) => ls::run(&ctx, args).await,
         Command::Sync(args) => sync::run(&ctx, args).await,
         Command::Use(args) => use_profile::run(&ctx, args),
