@@ -682,3 +682,37 @@ fn doctor_offers_the_migration_of_a_legacy_profile_and_migrate_applies_it() {
         .ok()
         .stderr_has("No legacy SSO profile");
 }
+
+/// Issue 9: `ls` and `sync` work on the instance of a legacy profile (its implicit session), and the
+/// profiles sync writes resolve through awsso.
+#[test]
+fn ls_and_sync_work_on_the_instance_of_a_legacy_profile() {
+    let user = User::new(quick());
+    let account = user.sim.accounts()[0].0.clone();
+    user.write_config(&format!(
+        "[profile team-dev]\nsso_start_url = https://d-legacy0003.awsapps.com/start#/\nsso_region = {REGION}\n\
+         sso_account_id = {account}\nsso_role_name = AdministratorAccess\n"
+    ));
+    user.run(&["login", "--profile", "team-dev", "--no-browser"])
+        .ok();
+    let ls = user.run(&["ls"]);
+    ls.ok();
+    assert!(ls.stdout.contains(&account), "{ls}");
+    user.run(&["sync", "--mode", "native"])
+        .fails_with(1)
+        .stderr_has("awsso migrate");
+    user.run(&["sync"]).ok();
+    let config = user.read_config();
+    let synced = config
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("[profile ")
+                .and_then(|n| n.strip_suffix(']'))
+                .filter(|n| *n != "team-dev")
+        })
+        .expect("sync wrote profiles")
+        .to_string();
+    let r = user.run(&["creds", "--profile", &synced]);
+    r.ok();
+    assert_eq!(user.sim.issued_credentials().len(), 1);
+}

@@ -80,7 +80,10 @@ pub fn sessions(config: &ConfigFile, name: Option<&str>) -> anyhow::Result<Vec<S
     if let Some(name) = name {
         return Ok(vec![session::resolve(config, Some(name))?]);
     }
-    let all: Vec<SessionConfig> = session::all(config).into_iter().collect::<Result<_, _>>()?;
+    // The implicit sessions of legacy profiles too: `ls` and `sync` work on their instances.
+    let all: Vec<SessionConfig> = session::all_with_legacy(config)
+        .into_iter()
+        .collect::<Result<_, _>>()?;
     if all.is_empty() {
         return Err(session::SessionError::NoSessions {
             path: config.path.display().to_string(),
