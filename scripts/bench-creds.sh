@@ -219,7 +219,7 @@ mkdir -p "$(dirname "$out")"
     "awsso-profile=$work/p.json" \
     "awsso-secretsvc=$work/b2.json" \
     "${peer_rows[@]}"
-} >"$out.tmp"
+} | sed "s|$repo/||g" >"$out.tmp" # repository-relative paths: nothing machine-specific in the results
 mv "$out.tmp" "$out"
 cat "$out"
 ok "wrote $out"
