@@ -117,6 +117,10 @@ pub async fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
                     (false, false) => "no".into(),
                 };
                 println!("  refresh:  {refresh}");
+            } else if s.legacy.is_some() {
+                println!(
+                    "  refresh:  no (a legacy profile cannot refresh; `awsso migrate` moves it to an [sso-session])"
+                );
             }
             println!("  store:    {}", st.store);
         }
