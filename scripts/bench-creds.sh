@@ -67,8 +67,9 @@ if [[ -z "${_AWSSO_BENCH_INNER:-}" ]]; then
   need python3 python3-venv hyperfine keyctl curl || die "cannot install what the benchmark runs"
   if ! "$venv/bin/python" -c 'import boto3, aws_sso_lib' 2>/dev/null; then
     log "creating $venv with aws-sso-util and boto3 (PyPI)"
-    [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check aws-sso-util boto3
+    { [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"; } &&
+      "$venv/bin/python" -m pip install -q --disable-pip-version-check aws-sso-util boto3 ||
+      warn "could not install aws-sso-util/boto3: measuring awsso alone (no peer ratios)"
   fi
   bash "$repo/scripts/lib/with-keyutils.sh" --check || die "the kernel keyring is not usable here"
   exec bash "$repo/scripts/lib/with-secret-service.sh" \
@@ -148,6 +149,8 @@ cache="$HOME/.aws/sso/cache"
 [[ -f "$cache/$(sha1 "$session").json" ]] || die "awsso login --export-cli-cache wrote no token cache"
 cp "$cache/$(sha1 "$session").json" "$cache/$(sha1 "$start_url").json"
 
+peers=0
+"$py" -c 'import boto3, aws_sso_lib' 2>/dev/null && [[ -x "$venv/bin/aws-sso-util" ]] && peers=1
 explicit=("$awsso" creds --session "$session" --account-id "$account" --role-name "$role")
 util=("$venv/bin/aws-sso-util" credential-process --profile bench-util)
 boto_code="import botocore.session; botocore.session.Session(profile='bench-native').get_credentials().get_frozen_credentials()"
@@ -155,8 +158,10 @@ boto_code="import botocore.session; botocore.session.Session(profile='bench-nati
 log "warming every case once"
 "${explicit[@]}" | jq -e .AccessKeyId >/dev/null
 "$awsso" creds --profile bench-proc | jq -e .AccessKeyId >/dev/null
-"${util[@]}" | jq -e .AccessKeyId >/dev/null
-"$py" -c "$boto_code"
+if ((peers)); then
+  "${util[@]}" | jq -e .AccessKeyId >/dev/null
+  "$py" -c "$boto_code"
+fi
 # The kernel-keyring cache must really be in use for the first case, and the Secret Service for the other.
 keyctl rlist @s | grep -q . || die "no key in the session keyring: the keyutils cache is not in use"
 
@@ -168,17 +173,24 @@ log "awsso creds --profile, keyutils cache ($runs runs)"
 "${hf[@]}" --warmup 20 --runs "$runs" --export-json "$work/p.json" "$awsso creds --profile bench-proc"
 log "awsso creds, Secret Service only ($runs runs)"
 AWSSO_NO_KEYUTILS_CACHE=1 "${hf[@]}" --warmup 20 --runs "$runs" --export-json "$work/b.json" "${explicit[*]}"
-log "aws-sso-util credential-process ($py_runs runs)"
-"${hf[@]}" --warmup 5 --runs "$py_runs" --export-json "$work/c.json" "${util[*]}"
+if ((peers)); then
+  log "aws-sso-util credential-process ($py_runs runs)"
+  "${hf[@]}" --warmup 5 --runs "$py_runs" --export-json "$work/c.json" "${util[*]}"
+fi
 after_warm="$(role_calls)"
 [[ "$after_warm" == "$before" ]] ||
   die "awsso or aws-sso-util went upstream during the warm runs ($before -> $after_warm GetRoleCredentials)"
-log "botocore SSO provider, fresh process per call ($py_runs runs)"
-"${hf[@]}" --warmup 5 --runs "$py_runs" --export-json "$work/d.json" "$py -c \"$boto_code\""
-log "botocore SSO provider, in one warm process ($py_runs runs)"
-"$py" "$repo/scripts/bench/creds_inprocess.py" bench-native "$py_runs" "$work/e.json"
-log "python start-up ($py_runs runs)"
-"${hf[@]}" --warmup 5 --runs "$py_runs" --export-json "$work/f.json" "$py -c pass"
+peer_rows=()
+if ((peers)); then
+  log "botocore SSO provider, fresh process per call ($py_runs runs)"
+  "${hf[@]}" --warmup 5 --runs "$py_runs" --export-json "$work/d.json" "$py -c \"$boto_code\""
+  log "botocore SSO provider, in one warm process ($py_runs runs)"
+  "$py" "$repo/scripts/bench/creds_inprocess.py" bench-native "$py_runs" "$work/e.json"
+  log "python start-up ($py_runs runs)"
+  "${hf[@]}" --warmup 5 --runs "$py_runs" --export-json "$work/f.json" "$py -c pass"
+  peer_rows=("aws-sso-util=$work/c.json" "botocore-process=$work/d.json" "botocore-inproc=$work/e.json"
+    "python-startup=$work/f.json")
+fi
 boto_calls=$(($(role_calls) - after_warm))
 # Show the environment difference of the Secret-Service-only case in its command line.
 jq '.results[0].command |= "AWSSO_NO_KEYUTILS_CACHE=1 " + .' "$work/b.json" >"$work/b2.json"
@@ -202,11 +214,8 @@ mkdir -p "$(dirname "$out")"
     "awsso-keyutils=$work/a.json" \
     "awsso-profile=$work/p.json" \
     "awsso-secretsvc=$work/b2.json" \
-    "aws-sso-util=$work/c.json" \
-    "botocore-process=$work/d.json" \
-    "botocore-inproc=$work/e.json" \
-    "python-startup=$work/f.json"
-} >"$out.tmp"
+    "${peer_rows[@]}"
+} | sed "s|$repo/||g" >"$out.tmp" # repository-relative paths: nothing machine-specific in the results
 mv "$out.tmp" "$out"
 cat "$out"
 ok "wrote $out"

@@ -82,6 +82,10 @@ address and --i-know-this-exposes-credentials is given. Runs until interrupted."
         after_help = "Exit status: 0 when no check failed (warnings allowed), 1 when at least one failed."
     )]
     Doctor(DoctorArgs),
+    /// Move legacy SSO profiles (sso_start_url in the profile) to an [sso-session] that can refresh its
+    /// token: `sso_start_url` becomes `sso_session = NAME`, `sso_region` goes, and one [sso-session] is
+    /// added per Identity Center instance. Nothing else in the file changes.
+    Migrate(MigrateArgs),
     /// Switch this shell to a profile: prints code that sets AWS_PROFILE, for the `awsso` shell function
     /// of `awsso shell-init` to eval.
     ///
@@ -272,6 +276,13 @@ pub struct ConsoleArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Print the change as a diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct DoctorArgs {
     /// Print JSON for scripts: a list of {check, status, message, fix}.
     #[arg(long)]
@@ -311,6 +322,11 @@ pub struct LoginArgs {
     )]
     pub session: Option<SessionName>,
 
+    /// Log in to the Identity Center instance of this SSO profile, including a legacy one
+    /// (`sso_start_url` in the profile, no sso-session), as `aws sso login --profile` does.
+    #[arg(long, conflicts_with_all = ["session", "start_url"])]
+    pub profile: Option<String>,
+
     /// The AWS access portal URL, e.g. https://d-1234567890.awsapps.com/start; with --region, creates the
     /// [sso-session] section when it is missing.
     #[arg(long, value_name = "URL", requires = "region", value_parser = Checked::<StartUrl>::new())]
@@ -334,8 +350,11 @@ pub struct LoginArgs {
     pub force: bool,
 
     /// Also write the token, in plaintext (mode 0600), to the AWS CLI's cache (~/.aws/sso/cache) so that
-    /// native sso_session profiles and every SDK can use it; kept up to date on each refresh, removed by
-    /// `awsso logout`. The copy has no refresh token: the SDKs use it until it expires.
+    /// native SSO profiles and every SDK can use it; removed by `awsso logout`. The copy has no refresh
+    /// token, and the SDKs refuse a token they cannot refresh some minutes before it expires (botocore 15,
+    /// the JavaScript SDK 5): every awsso run that needs the session refreshes and rewrites the copy once
+    /// less than 20 minutes are left, so it works as long as awsso runs now and then (e.g. as the
+    /// credential_process of another profile) and the session can be refreshed.
     #[arg(long)]
     pub export_cli_cache: bool,
 

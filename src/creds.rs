@@ -6,9 +6,10 @@
 //! spawn awsso again.
 use serde_json::json;
 
+use crate::credcache::{self, Tagged};
 use crate::lock;
 use crate::output::rfc3339;
-use crate::session::{self, SessionConfig, SessionError, TokenError};
+use crate::session::{self, SessionConfig, SessionError, TokenError, TokenRecord};
 use crate::sso::{self, Portal, RoleCredentials, SsoError};
 use crate::store::{Store, StoreError};
 
@@ -24,11 +25,9 @@ pub struct Target {
 }
 
 impl Target {
-    pub fn key(&self) -> String {
-        format!(
-            "creds:{}:{}:{}",
-            self.session, self.account_id, self.role_name
-        )
+    /// The primary-store key of these credentials in the instance `scope`.
+    pub fn key(&self, scope: &str) -> String {
+        format!("creds:{scope}:{}:{}", self.account_id, self.role_name)
     }
 }
 
@@ -48,6 +47,12 @@ pub enum CredsError {
         "Identity Center rejected the token of session {session} (revoked, or signed out elsewhere); it was removed"
     )]
     Revoked { session: String },
+    #[error("{}", expired_message(*expiration, *skew))]
+    ExpiredByLocalClock {
+        expiration: i64,
+        /// Seconds the local clock is ahead of the server's (negative: behind), when the `Date` header said.
+        skew: Option<i64>,
+    },
     #[error("{source}")]
     Fetch {
         account: String,
@@ -57,9 +62,28 @@ pub enum CredsError {
     },
 }
 
+fn expired_message(expiration: i64, skew: Option<i64>) -> String {
+    let at = rfc3339(expiration);
+    match skew {
+        Some(s) => format!(
+            "the local clock is {} {} Identity Center's: the credentials it just issued (valid until {at}) \
+             are already expired by this clock",
+            crate::output::format_duration(s.abs()),
+            if s > 0 { "ahead of" } else { "behind" }
+        ),
+        None => format!(
+            "Identity Center issued credentials that are already expired by the local clock ({at})"
+        ),
+    }
+}
+
 impl CredsError {
     pub fn hint(&self) -> Option<String> {
         match self {
+            CredsError::ExpiredByLocalClock { .. } => Some(
+                "sync the system clock (`sudo timedatectl set-ntp true`, or `sudo chronyc makestep`), then try again"
+                    .into(),
+            ),
             CredsError::Revoked { session } => Some(format!("run `awsso login --session {session}`")),
             CredsError::Fetch {
                 source: SsoError::Service { code, .. },
@@ -87,28 +111,44 @@ impl CredsError {
     }
 }
 
-/// The warm path: the kernel-keyring cache only, with no D-Bus and no config file.
-pub fn cached(cache: Option<&Store>, target: &Target) -> Option<RoleCredentials> {
-    let c: RoleCredentials = cache?.get_json(&target.key()).ok().flatten()?;
-    usable(&c).then_some(c)
-}
-
-/// Usable credentials for `target`: from the primary store, else fetched once for all concurrent callers
-/// (the first to take the per-role lock fetches; the others find its result in the store).
+/// Usable credentials for `target`: from the primary store when the current login fetched them, else
+/// fetched once for all concurrent callers (the first to take the per-role lock fetches; the others find its
+/// result in the store). Credentials are never handed out when the local clock says they have expired.
 pub async fn get(
     store: &Store,
     cache: Option<&Store>,
     session: &SessionConfig,
     target: &Target,
 ) -> Result<RoleCredentials, CredsError> {
-    let key = target.key();
-    if let Some(c) = store.get_json::<RoleCredentials>(&key)?.filter(usable) {
-        fill_cache(cache, &key, &c);
+    let scope = session.scope();
+    let key = target.key(&scope);
+    let login_required = |reason: &str| {
+        CredsError::Token(TokenError::Session(SessionError::LoginRequired {
+            session: session.name.clone(),
+            reason: reason.into(),
+        }))
+    };
+    let from_cache = || {
+        cache.and_then(|c| credcache::warm_scoped(c, &scope, &target.account_id, &target.role_name))
+    };
+    if let Some(c) = from_cache() {
+        return Ok(c);
+    }
+    let Some(token) = session::load_token(store, session)? else {
+        return Err(login_required("no token in the credential store"));
+    };
+    if let Some(c) = stored(store, &key, &token.login_id)? {
+        let token = keep_export_fresh(store, session, token).await;
+        fill_cache(cache, &scope, &token, target, &c);
         return Ok(c);
     }
     let _lock = lock::acquire(&key, || {}).await?;
-    if let Some(c) = store.get_json::<RoleCredentials>(&key)?.filter(usable) {
-        fill_cache(cache, &key, &c);
+    // Whoever held the lock fetched for this login: the kernel cache (no D-Bus) or the store has it.
+    if let Some(c) = from_cache() {
+        return Ok(c);
+    }
+    if let Some(c) = stored(store, &key, &token.login_id)? {
+        fill_cache(cache, &scope, &token, target, &c);
         return Ok(c);
     }
     let token = session::ensure_token(store, session, 60).await?;
@@ -120,6 +160,7 @@ pub async fn get(
         Ok(c) => c,
         Err(SsoError::Unauthorized) => {
             session::evict_token(store, session)?;
+            credcache::invalidate(&scope, &[]);
             return Err(CredsError::Revoked {
                 session: session.name.clone(),
             });
@@ -132,29 +173,105 @@ pub async fn get(
             });
         }
     };
-    store.set_json_until(&key, &creds, creds.expiration)?;
-    fill_cache(cache, &key, &creds);
-    remember(store, target).await?;
+    check_clock(&creds, portal.server_time())?;
+    let tagged = Tagged {
+        login: token.login_id.clone(),
+        creds,
+    };
+    store.set_json_until(&key, &tagged, tagged.creds.expiration)?;
+    let creds = tagged.creds;
+    fill_cache(cache, &scope, &token, target, &creds);
+    remember(store, &scope, target).await?;
     Ok(creds)
 }
 
-fn fill_cache(cache: Option<&Store>, key: &str, creds: &RoleCredentials) {
-    if let Some(cache) = cache
-        && let Err(e) = cache.set_json_until(key, creds, creds.expiration)
-    {
-        tracing::debug!("could not fill the kernel keyring cache: {e}");
+/// The primary store's credentials under `key`, when the login `login_id` fetched them and they are usable.
+fn stored(store: &Store, key: &str, login_id: &str) -> Result<Option<RoleCredentials>, StoreError> {
+    let entry = match store.get_json::<Tagged>(key) {
+        Ok(e) => e,
+        // An entry of an older awsso (untagged) is as good as none: it is fetched again.
+        Err(StoreError::Corrupt { .. }) => None,
+        Err(e) => return Err(e),
+    };
+    Ok(entry
+        .filter(|e| e.login == login_id && usable(&e.creds))
+        .map(|e| e.creds))
+}
+
+/// An exported token close to the SDKs' windows is refreshed (and so re-exported) even when the credentials
+/// themselves come from the store: the SDKs reading the exported copy cannot refresh it.
+async fn keep_export_fresh(
+    store: &Store,
+    session: &SessionConfig,
+    token: TokenRecord,
+) -> TokenRecord {
+    if !token.export_cli_cache || token.valid_for(session::EXPORT_WINDOW) || !token.refreshable() {
+        return token;
+    }
+    match session::ensure_token(store, session, 0).await {
+        Ok(fresh) => fresh,
+        Err(e) => {
+            tracing::warn!("could not refresh the exported token: {e}");
+            token
+        }
     }
 }
 
-fn index_key(session: &str) -> String {
-    format!("creds-index:{session}")
+/// Refuses credentials that the local clock says are expired (or about to be), naming the clock skew
+/// the server's `Date` header shows, when it shows one.
+fn check_clock(creds: &RoleCredentials, server_time: Option<i64>) -> Result<(), CredsError> {
+    let now = sso::now();
+    let skew = server_time.map(|server| now - server);
+    if creds.expiration > now + MIN_VALIDITY {
+        if let Some(skew) = skew.filter(|s| s.abs() > SKEW_WARN) {
+            eprintln!(
+                "warning: the local clock is {} {} Identity Center's; credentials may be refreshed too early or too late \
+                 (sync the clock: `sudo timedatectl set-ntp true` or `sudo chronyc makestep`)",
+                crate::output::format_duration(skew.abs()),
+                if skew > 0 { "ahead of" } else { "behind" }
+            );
+        }
+        return Ok(());
+    }
+    Err(CredsError::ExpiredByLocalClock {
+        expiration: creds.expiration,
+        skew: skew.filter(|s| s.abs() > 60),
+    })
+}
+
+/// The least validity left that credentials may be handed out with.
+pub const MIN_VALIDITY: i64 = 60;
+/// A clock further off than this from the server's is reported.
+const SKEW_WARN: i64 = 5 * 60;
+
+fn fill_cache(
+    cache: Option<&Store>,
+    scope: &str,
+    token: &TokenRecord,
+    target: &Target,
+    creds: &RoleCredentials,
+) {
+    if let Some(cache) = cache {
+        credcache::fill(
+            cache,
+            scope,
+            token,
+            &target.account_id,
+            &target.role_name,
+            creds,
+        );
+    }
+}
+
+fn index_key(scope: &str) -> String {
+    format!("creds-index:{scope}")
 }
 
 /// Records that credentials of `target` are stored, so that logout can delete them (keyrings cannot be
 /// searched uniformly).
-async fn remember(store: &Store, target: &Target) -> Result<(), CredsError> {
+async fn remember(store: &Store, scope: &str, target: &Target) -> Result<(), CredsError> {
     let entry = format!("{}:{}", target.account_id, target.role_name);
-    let key = index_key(&target.session);
+    let key = index_key(scope);
     let _lock = lock::acquire(&key, || {}).await?;
     let mut index: Vec<String> = store.get_json(&key)?.unwrap_or_default();
     if !index.contains(&entry) {
@@ -164,30 +281,43 @@ async fn remember(store: &Store, target: &Target) -> Result<(), CredsError> {
     Ok(())
 }
 
-/// Deletes every cached role credential of a session, from the store and the kernel-keyring cache.
-pub fn forget_session(
-    store: &Store,
-    cache: Option<&Store>,
-    session: &str,
-) -> Result<usize, StoreError> {
-    let key = index_key(session);
+/// Deletes every cached role credential of an instance, from the store and from the kernel keyring
+/// (opened whatever `AWSSO_NO_KEYUTILS_CACHE` says), and forgets the instance's login marker there.
+pub fn forget_instance(store: &Store, scope: &str) -> Result<usize, StoreError> {
+    let key = index_key(scope);
     let index: Vec<String> = store.get_json(&key)?.unwrap_or_default();
+    let mut pairs = Vec::new();
     for entry in &index {
         let Some((account_id, role_name)) = entry.split_once(':') else {
             continue;
         };
-        let target = Target {
-            session: session.into(),
-            account_id: account_id.into(),
-            role_name: role_name.into(),
-        };
-        store.delete(&target.key())?;
-        if let Some(cache) = cache {
-            let _ = cache.delete(&target.key());
+        store.delete(&format!("creds:{scope}:{account_id}:{role_name}"))?;
+        pairs.push((account_id.to_string(), role_name.to_string()));
+    }
+    credcache::invalidate(scope, &pairs);
+    store.delete(&key)?;
+    Ok(index.len())
+}
+
+/// Deletes what an older awsso kept under the session name alone (credentials and their index, in the
+/// store and the kernel keyring, and the client registrations), so a logout leaves nothing behind.
+pub fn forget_legacy_keys(store: &Store, session: &str) -> Result<(), StoreError> {
+    let key = format!("creds-index:{session}");
+    let index: Vec<String> = store.get_json(&key).ok().flatten().unwrap_or_default();
+    let kernel = credcache::open_for_invalidation();
+    for entry in &index {
+        let old = format!("creds:{session}:{entry}");
+        store.delete(&old)?;
+        if let Some(k) = &kernel {
+            let _ = k.delete(&old);
         }
     }
     store.delete(&key)?;
-    Ok(index.len())
+    store.delete(&format!("token:{session}"))?;
+    for flow in ["device", "pkce"] {
+        store.delete(&format!("client:{session}:{flow}"))?;
+    }
+    Ok(())
 }
 
 /// The credential_process JSON (Version 1) — the only thing `awsso creds` ever prints.
@@ -215,7 +345,8 @@ pub enum ProfileError {
         line: usize,
     },
     #[error(
-        "profile {name} in {path} (line {line}) uses the legacy sso_start_url form without an sso-session"
+        "legacy SSO profile {name} in {path} (line {line}) lacks sso_region, sso_account_id or sso_role_name, \
+         or its portal's name is taken by an [sso-session] of another directory"
     )]
     Legacy {
         path: String,
@@ -234,7 +365,9 @@ impl ProfileError {
                 "use a profile written by `awsso sync`, or pass --session, --account-id and --role-name".into()
             }
             ProfileError::Legacy { .. } => {
-                "move its sso_start_url/sso_region into an [sso-session] and point the profile at it with sso_session".into()
+                "complete the profile, or move its sso_start_url/sso_region into an [sso-session] and point the \
+                 profile at it with sso_session (`awsso doctor` shows how)"
+                    .into()
             }
         })
     }
@@ -263,12 +396,38 @@ pub fn target_of_profile(
         };
         return Ok((target, region));
     }
-    if section.get("sso_start_url").is_some() {
-        return Err(ProfileError::Legacy {
-            path,
-            name: name.into(),
-            line: section.header_line,
+    if crate::session::is_legacy_profile(section) {
+        // The implicit session of its instance; it resolves back by name (see `session::resolve`).
+        let legacy = match crate::session::of_legacy_profile(config, name) {
+            Some(Ok(s)) => s,
+            _ => {
+                return Err(ProfileError::Legacy {
+                    path,
+                    name: name.into(),
+                    line: section.header_line,
+                });
+            }
+        };
+        let clash = config.sso_session(&legacy.name).is_some_and(|s| {
+            crate::session::SessionConfig::from_section(&path, s).map_or(true, |s| {
+                !s.same_instance(&legacy.start_url, &legacy.region)
+            })
         });
+        return match (section.get("sso_account_id"), section.get("sso_role_name")) {
+            (Some(a), Some(r)) if !clash => Ok((
+                Target {
+                    session: legacy.name,
+                    account_id: a.trim().into(),
+                    role_name: r.trim().into(),
+                },
+                region,
+            )),
+            _ => Err(ProfileError::Legacy {
+                path,
+                name: name.into(),
+                line: section.header_line,
+            }),
+        };
     }
     let not_sso = || ProfileError::NotSso {
         path: path.clone(),
@@ -329,7 +488,9 @@ mod tests {
     fn profiles_resolve_to_targets() {
         let text = "[profile native]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = Admin\nregion = eu-west-1\n\n\
                     [profile proc]\ncredential_process = '/x y/awsso' creds --session corp --account-id 222222222222 --role-name ReadOnly\n\n\
-                    [profile legacy]\nsso_start_url = https://x.awsapps.com/start\n\n[profile plain]\nregion = us-east-1\n";
+                    [profile legacy]\nsso_start_url = https://x.awsapps.com/start\n\n\
+                    [profile team-dev]\nsso_start_url = https://d-abc.awsapps.com/start#/\nsso_region = eu-west-1\n\
+                    sso_account_id = 333333333333\nsso_role_name = Admin\n\n[profile plain]\nregion = us-east-1\n";
         let config =
             crate::awsconfig::ConfigFile::parse(std::path::Path::new("/c"), text.into()).unwrap();
         let (t, region) = target_of_profile(&config, "native").unwrap();
@@ -351,6 +512,14 @@ mod tests {
             target_of_profile(&config, "legacy"),
             Err(ProfileError::Legacy { .. })
         ));
+        let (t, _) = target_of_profile(&config, "team-dev").unwrap();
+        assert_eq!(
+            (t.session.as_str(), t.account_id.as_str()),
+            ("d-abc", "333333333333")
+        );
+        let s = crate::session::resolve(&config, Some("d-abc")).unwrap();
+        assert_eq!(s.start_url, "https://d-abc.awsapps.com/start");
+        assert_eq!(s.cli_cache_key(), "https://d-abc.awsapps.com/start#/");
         assert!(matches!(
             target_of_profile(&config, "plain"),
             Err(ProfileError::NotSso { .. })

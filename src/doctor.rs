@@ -321,6 +321,14 @@ pub fn token_checks(session: &SessionConfig, token: Option<&TokenRecord>, now: i
             ),
             format!("run {login} (awsso registers a new client)"),
         ),
+        (None, _) if session.legacy.is_some() => Check::warn(
+            "refresh",
+            format!(
+                "session {name} (legacy profile): no refresh token; Identity Center issues them only to an \
+                 [sso-session] with sso_registration_scopes, so every token expiry means a new sign-in"
+            ),
+            "move the profile to an [sso-session]: `awsso migrate --dry-run`, then `awsso migrate`",
+        ),
         (None, _) if !session.refresh_capable() => Check::warn(
             "refresh",
             format!(
@@ -345,6 +353,34 @@ pub fn token_checks(session: &SessionConfig, token: Option<&TokenRecord>, now: i
 }
 
 // ---- clock ----
+
+/// Legacy SSO profiles: awsso uses them (an implicit session per instance), but their tokens cannot refresh;
+/// the fix is the exact migration, as a diff, that `awsso migrate` would make.
+pub fn legacy_checks(config: &ConfigFile) -> Vec<Check> {
+    let Ok(Some(plan)) = crate::migrate::plan(config) else {
+        return Vec::new();
+    };
+    let diff = crate::migrate::diff(config, &plan);
+    plan.moves
+        .iter()
+        .map(|(session, profiles)| {
+            Check::warn(
+                "legacy-profiles",
+                format!(
+                    "{} {} the legacy sso_start_url form (no sso-session): awsso serves {} as session {}, \
+                     but its token cannot refresh",
+                    if profiles.len() == 1 { "profile" } else { "profiles" },
+                    sanitize(&profiles.join(", "), 200),
+                    if profiles.len() == 1 { "it" } else { "them" },
+                    sanitize(session, 100),
+                ),
+                format!(
+                    "run `awsso migrate --dry-run` to review, then `awsso migrate`, which makes this change:\n{diff}"
+                ),
+            )
+        })
+        .collect()
+}
 
 /// Parses an HTTP `Date` header (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`) to Unix seconds.
 pub fn parse_http_date(value: &str) -> Option<i64> {
@@ -1064,6 +1100,7 @@ mod tests {
             } else {
                 vec![]
             },
+            legacy: None,
         }
     }
 
@@ -1085,6 +1122,7 @@ mod tests {
                 region: "eu-west-1".into(),
             },
             export_cli_cache: false,
+            login_id: "l".into(),
         }
     }
 

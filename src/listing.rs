@@ -433,18 +433,24 @@ pub fn ttl() -> i64 {
         .unwrap_or(3600)
 }
 
-pub fn cache_path(session: &str) -> std::io::Result<PathBuf> {
-    Ok(paths::cache_dir()?
-        .join("listings")
-        .join(format!("{}.json", paths::safe_file_stem(session))))
+/// `listings/<session>-<instance>.json`: per session name and Identity Center instance, so two configs
+/// using one name for two directories never read each other's listing.
+pub fn cache_path(session: &str, start_url: &str, region: &str) -> std::io::Result<PathBuf> {
+    Ok(paths::cache_dir()?.join("listings").join(format!(
+        "{}-{}.json",
+        paths::safe_file_stem(session),
+        crate::session::instance_scope(start_url, region).trim_start_matches('@')
+    )))
 }
 
 /// The cached listing of `session`, whatever its age, if it belongs to this session's directory.
 pub fn load_cached(session: &SessionConfig) -> Option<Listing> {
-    let path = cache_path(&session.name).ok()?;
+    let path = cache_path(&session.name, &session.start_url, &session.region).ok()?;
     let bytes = std::fs::read(&path).ok()?;
     match serde_json::from_slice::<Listing>(&bytes) {
-        Ok(l) if l.session == session.name && l.start_url == session.start_url => Some(l),
+        Ok(l) if l.session == session.name && session.same_instance(&l.start_url, &l.region) => {
+            Some(l)
+        }
         Ok(_) => None,
         Err(e) => {
             tracing::debug!(path = %path.display(), "ignoring an unreadable listing cache: {e}");
@@ -456,7 +462,7 @@ pub fn load_cached(session: &SessionConfig) -> Option<Listing> {
 /// Writes the listing cache atomically (private to the user; it is not secret, but it is nobody else's).
 pub fn save(listing: &Listing) -> std::io::Result<PathBuf> {
     use std::io::Write;
-    let path = cache_path(&listing.session)?;
+    let path = cache_path(&listing.session, &listing.start_url, &listing.region)?;
     let dir = path.parent().expect("cache path has a parent");
     paths::ensure_private_dir(dir)?;
     let mut tmp = tempfile::Builder::new()

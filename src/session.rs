@@ -1,5 +1,9 @@
 //! SSO sessions: the `[sso-session NAME]` sections of the AWS config, the token record awsso keeps for each
 //! in the credential store, and keeping that token fresh (refresh under a cross-process lock).
+//!
+//! Secrets are keyed by the Identity Center *instance* (normalised start URL + region, see [`instance_scope`]),
+//! not by the session name: two configs that use the same name for two directories keep two tokens, and
+//! each token carries a random per-login id that tags the role credentials fetched with it.
 use serde::{Deserialize, Serialize};
 
 use crate::awsconfig::{ConfigFile, Section};
@@ -14,6 +18,10 @@ pub const REFRESH_WINDOW: i64 = 15 * 60;
 /// The scope that makes Identity Center issue refresh tokens.
 pub const REFRESH_SCOPE: &str = "sso:account:access";
 
+/// An exported token (`login --export-cli-cache`) is refreshed when less than this is left, so that it
+/// always has more than botocore's 15-minute window (and the JavaScript SDK's 5) when awsso has run.
+pub const EXPORT_WINDOW: i64 = 20 * 60;
+
 /// One `[sso-session NAME]` section, validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionConfig {
@@ -21,6 +29,61 @@ pub struct SessionConfig {
     pub start_url: String,
     pub region: String,
     pub scopes: Vec<String>,
+    /// Set for the implicit session of legacy profiles (`sso_start_url` in a profile, no sso-session).
+    pub legacy: Option<LegacyOrigin>,
+}
+
+/// Where an implicit session comes from: the first legacy profile of its instance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LegacyOrigin {
+    pub profile: String,
+    /// `sso_start_url` exactly as written: the AWS CLI names its token file after the SHA-1 of it.
+    pub start_url_as_written: String,
+    pub line: usize,
+}
+
+/// `https://D.awsapps.com/start#/` and `https://d.awsapps.com/start/` name the same portal: scheme and host
+/// lower-cased, surrounding blanks and trailing `/` and `#` trimmed.
+pub fn normalize_start_url(url: &str) -> String {
+    let url = url.trim().trim_end_matches(['/', '#']);
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            format!(
+                "{}://{}{path}",
+                scheme.to_ascii_lowercase(),
+                host.to_ascii_lowercase()
+            )
+        }
+        None => url.to_string(),
+    }
+}
+
+/// The key part naming an Identity Center instance in the store and the cache: `@` and 16 hex digits of
+/// SHA-256 over the normalised start URL and the region (short, free of URL characters, and never equal to
+/// a session name, which cannot hold `@`: older releases keyed secrets by session name).
+pub fn instance_scope(start_url: &str, region: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!(
+        "{}\n{}",
+        normalize_start_url(start_url),
+        region.trim()
+    ));
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("@{hex}")
+}
+
+/// A fresh random id for one login: role credentials fetched with a token are tagged with it, so a new
+/// login (or a logout) makes every earlier cache entry worthless.
+pub fn new_login_id() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No entropy source: fall back to the clock and pid, still unique per login on this machine.
+        let n =
+            time::OffsetDateTime::now_utc().unix_timestamp_nanos() ^ i128::from(std::process::id());
+        bytes.copy_from_slice(&n.to_le_bytes());
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,7 +189,65 @@ impl SessionConfig {
             start_url,
             region,
             scopes,
+            legacy: None,
         })
+    }
+
+    /// The implicit session of a legacy profile (`sso_start_url` and `sso_region` in the profile itself),
+    /// named after the portal's host like `awsso login --start-url` names a session. Such a session has no
+    /// registration scopes, so Identity Center issues no refresh token.
+    pub fn from_legacy_profile(
+        path: &str,
+        section: &Section,
+    ) -> Result<SessionConfig, SessionError> {
+        let line = section.header_line;
+        let profile = section.name.clone();
+        let get = |key: &'static str| -> Result<String, SessionError> {
+            match section.get(key).map(str::trim) {
+                Some(v) if !v.is_empty() => Ok(v.to_string()),
+                _ => Err(SessionError::MissingKey {
+                    path: path.into(),
+                    name: format!("profile {profile}"),
+                    line,
+                    key,
+                }),
+            }
+        };
+        let start_url = get("sso_start_url")?;
+        let region = get("sso_region")?;
+        let invalid = |key: &'static str, value: &str| SessionError::InvalidValue {
+            path: path.into(),
+            name: format!("profile {profile}"),
+            line,
+            key,
+            value: crate::output::sanitize(value, 120),
+        };
+        if !valid_start_url(&start_url) {
+            return Err(invalid("sso_start_url", &start_url));
+        }
+        if !valid_region(&region) {
+            return Err(invalid("sso_region", &region));
+        }
+        Ok(SessionConfig {
+            name: implicit_name(&start_url),
+            start_url: normalize_start_url(&start_url),
+            region,
+            scopes: Vec::new(),
+            legacy: Some(LegacyOrigin {
+                profile,
+                start_url_as_written: start_url,
+                line,
+            }),
+        })
+    }
+
+    /// The name the AWS CLI's token cache file is derived from: the session name, or for a legacy profile
+    /// the start URL as written.
+    pub fn cli_cache_key(&self) -> &str {
+        match &self.legacy {
+            Some(l) => &l.start_url_as_written,
+            None => &self.name,
+        }
     }
 
     /// Identity Center only issues refresh tokens to clients registered with this scope.
@@ -138,12 +259,33 @@ impl SessionConfig {
         Endpoints::resolve(&self.region)
     }
 
+    /// The instance this session signs in to (see [`instance_scope`]).
+    pub fn scope(&self) -> String {
+        instance_scope(&self.start_url, &self.region)
+    }
+
+    /// Whether two sessions name the same Identity Center instance.
+    pub fn same_instance(&self, start_url: &str, region: &str) -> bool {
+        normalize_start_url(&self.start_url) == normalize_start_url(start_url)
+            && self.region == region.trim()
+    }
+
     pub fn token_key(&self) -> String {
-        format!("token:{}", self.name)
+        format!("token:{}", self.scope())
     }
 
     pub fn client_key(&self, flow: Flow) -> String {
-        format!("client:{}:{}", self.name, flow.name())
+        format!("client:{}:{}", self.scope(), flow.name())
+    }
+
+    /// The name of the cross-process lock serialising logins and refreshes of this instance.
+    pub fn lock_name(&self) -> String {
+        format!("instance-{}", self.scope())
+    }
+
+    /// Where releases up to 0.x kept the token: by session name alone (read once, then moved).
+    fn legacy_token_key(&self) -> String {
+        format!("token:{}", self.name)
     }
 }
 
@@ -166,17 +308,99 @@ pub fn all(config: &ConfigFile) -> Vec<Result<SessionConfig, SessionError>> {
         .collect()
 }
 
+/// `https://d-1234567890.awsapps.com/start#/` → `d-1234567890`.
+pub fn implicit_name(start_url: &str) -> String {
+    let host = start_url
+        .split("://")
+        .nth(1)
+        .unwrap_or(start_url)
+        .split(['/', ':', '?', '#'])
+        .next()
+        .unwrap_or("");
+    let name: String = host
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    if name.is_empty() {
+        "default".into()
+    } else {
+        name
+    }
+}
+
+/// Whether a profile is a legacy SSO profile: `sso_start_url` in the profile, no `sso_session`.
+pub fn is_legacy_profile(section: &Section) -> bool {
+    section.get("sso_start_url").is_some() && section.get("sso_session").is_none()
+}
+
+/// The implicit sessions of the config's legacy profiles, one per instance (the first profile names it),
+/// leaving out instances an [sso-session] of the same name already covers.
+pub fn legacy_sessions(config: &ConfigFile) -> Vec<Result<SessionConfig, SessionError>> {
+    let path = config.path.display().to_string();
+    let mut out: Vec<Result<SessionConfig, SessionError>> = Vec::new();
+    for section in config.profiles().filter(|s| is_legacy_profile(s)) {
+        let s = SessionConfig::from_legacy_profile(&path, section);
+        if let Ok(new) = &s {
+            let seen = out
+                .iter()
+                .flatten()
+                .any(|o| o.scope() == new.scope() || o.name == new.name);
+            let covered = config.sso_session(&new.name).is_some();
+            if seen || covered {
+                continue;
+            }
+        }
+        out.push(s);
+    }
+    out
+}
+
+/// The sso-sessions and the implicit sessions of legacy profiles.
+pub fn all_with_legacy(config: &ConfigFile) -> Vec<Result<SessionConfig, SessionError>> {
+    let mut v = all(config);
+    v.extend(legacy_sessions(config));
+    v
+}
+
+/// The session of a legacy profile named `profile`, if it is one.
+pub fn of_legacy_profile(
+    config: &ConfigFile,
+    profile: &str,
+) -> Option<Result<SessionConfig, SessionError>> {
+    let section = config.profile(profile).filter(|s| is_legacy_profile(s))?;
+    let path = config.path.display().to_string();
+    Some(
+        SessionConfig::from_legacy_profile(&path, section).map(|mut s| {
+            // The profile asked for names the session in messages about it.
+            if let Some(l) = s.legacy.as_mut() {
+                l.profile = profile.to_string();
+            }
+            s
+        }),
+    )
+}
+
 /// The session named, or the only one there is.
 pub fn resolve(config: &ConfigFile, name: Option<&str>) -> Result<SessionConfig, SessionError> {
     let path = config.path.display().to_string();
     if let Some(name) = name {
-        let section = config
-            .sso_session(name)
-            .ok_or_else(|| SessionError::Unknown {
-                path: path.clone(),
-                name: name.into(),
-            })?;
-        return SessionConfig::from_section(&path, section);
+        if let Some(section) = config.sso_session(name) {
+            return SessionConfig::from_section(&path, section);
+        }
+        // The implicit session of legacy profiles, by its name.
+        if let Some(found) = legacy_sessions(config)
+            .into_iter()
+            .find(|s| s.as_ref().is_ok_and(|s| s.name == name))
+        {
+            return found;
+        }
+        return Err(SessionError::Unknown {
+            path: path.clone(),
+            name: name.into(),
+        });
     }
     let sections: Vec<&Section> = config.sso_sessions().collect();
     match sections.as_slice() {
@@ -211,6 +435,9 @@ pub struct TokenRecord {
     /// every refresh then rewrites that copy.
     #[serde(default)]
     pub export_cli_cache: bool,
+    /// Random per login, kept across refreshes: role credentials are tagged with it.
+    #[serde(default = "new_login_id")]
+    pub login_id: String,
 }
 
 impl TokenRecord {
@@ -229,6 +456,7 @@ impl TokenRecord {
             issued_at_ms: now_ms,
             client,
             export_cli_cache: false,
+            login_id: new_login_id(),
         }
     }
 
@@ -254,7 +482,7 @@ impl TokenRecord {
     /// Tokens are bound to the start URL and region they were issued for: editing the session's URL makes
     /// the stored token irrelevant rather than silently used against another directory.
     pub fn belongs_to(&self, session: &SessionConfig) -> bool {
-        self.start_url == session.start_url && self.region == session.region
+        session.same_instance(&self.start_url, &self.region)
     }
 
     pub fn describe_expiry(&self) -> String {
@@ -276,13 +504,27 @@ pub fn now_ms() -> i64 {
 }
 
 /// The stored token of `session`, if any and if it belongs to it.
+///
+/// A token stored by an older awsso under the session name alone is moved to the instance key once, when
+/// its recorded start URL and region are this session's; otherwise it is left alone (and unused).
 pub fn load_token(
     store: &Store,
     session: &SessionConfig,
 ) -> Result<Option<TokenRecord>, StoreError> {
-    Ok(store
-        .get_json::<TokenRecord>(&session.token_key())?
-        .filter(|t| t.belongs_to(session)))
+    if let Some(t) = store.get_json::<TokenRecord>(&session.token_key())? {
+        return Ok(t.belongs_to(session).then_some(t));
+    }
+    let old_key = session.legacy_token_key();
+    match store.get_json::<TokenRecord>(&old_key) {
+        Ok(Some(t)) if t.belongs_to(session) => {
+            store.set_json_until(&session.token_key(), &t, t.keep_until())?;
+            store.delete(&old_key)?;
+            tracing::debug!(session = %session.name, "moved the token to its instance key");
+            Ok(Some(t))
+        }
+        Ok(_) | Err(StoreError::Corrupt { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -298,6 +540,7 @@ pub enum TokenError {
 }
 
 /// The outcome of trying to refresh a token.
+#[allow(clippy::large_enum_variant)] // one per refresh, moved once: boxing buys nothing
 pub enum Refresh {
     Refreshed(TokenRecord),
     /// Identity Center no longer accepts the refresh token or the client: a new login is needed.
@@ -325,6 +568,7 @@ pub async fn refresh(
                 fresh.refresh_token = record.refresh_token.clone();
             }
             fresh.export_cli_cache = record.export_cli_cache;
+            fresh.login_id = record.login_id.clone();
             save_token(store, session, &fresh)?;
             tracing::debug!(session = %session.name, "token refreshed");
             Ok(Refresh::Refreshed(fresh))
@@ -354,7 +598,7 @@ pub async fn ensure_token(
     let current = load_token(store, session)?;
     match &current {
         None => return Err(login_required("no token in the credential store".into()).into()),
-        Some(t) if t.valid_for(REFRESH_WINDOW) => return Ok(t.clone()),
+        Some(t) if t.valid_for(refresh_window(t)) => return Ok(t.clone()),
         Some(t) if !t.refreshable() => {
             if t.valid_for(min_validity) {
                 return Ok(t.clone());
@@ -363,7 +607,7 @@ pub async fn ensure_token(
         }
         Some(_) => {}
     }
-    let _lock = lock::acquire(&format!("session-{}", session.name), || {
+    let _lock = lock::acquire(&session.lock_name(), || {
         tracing::debug!("waiting for another awsso process refreshing this session")
     })
     .await?;
@@ -371,7 +615,7 @@ pub async fn ensure_token(
     let Some(current) = load_token(store, session)? else {
         return Err(login_required("no token in the credential store".into()).into());
     };
-    if current.valid_for(REFRESH_WINDOW) {
+    if current.valid_for(refresh_window(&current)) {
         return Ok(current);
     }
     match refresh(store, session, &current).await {
@@ -395,6 +639,16 @@ pub async fn ensure_token(
     }
 }
 
+/// How early a token is refreshed: botocore's 15 minutes, or [`EXPORT_WINDOW`] when an SDK reads an
+/// exported copy that it cannot refresh itself.
+pub fn refresh_window(t: &TokenRecord) -> i64 {
+    if t.export_cli_cache {
+        EXPORT_WINDOW
+    } else {
+        REFRESH_WINDOW
+    }
+}
+
 /// Stores a session's token, and refreshes its AWS CLI cache copy when the person opted in to one.
 pub fn save_token(
     store: &Store,
@@ -410,7 +664,8 @@ pub fn save_token(
     Ok(())
 }
 
-/// `~/.aws/sso/cache/<sha1(session name)>.json`, where the AWS CLI and the SDKs look for an sso-session's token.
+/// `~/.aws/sso/cache/<sha1(key)>.json`, where the AWS CLI and the SDKs look for a token: the key is the
+/// sso-session's name, or for a legacy profile its `sso_start_url` as written.
 pub fn cli_cache_path(session: &str) -> std::path::PathBuf {
     use sha1::Digest;
     let home = directories::BaseDirs::new()
@@ -451,7 +706,7 @@ pub fn export_cli_cache(
         .to_string(),
     );
     crate::paths::home_dir("the AWS CLI token cache")?;
-    let path = cli_cache_path(&session.name);
+    let path = cli_cache_path(session.cli_cache_key());
     let dir = path.parent().expect("cache path has a parent");
     crate::paths::ensure_private_dir(dir)?;
     let mut tmp = tempfile::Builder::new().prefix(".awsso").tempfile_in(dir)?;
@@ -476,7 +731,7 @@ pub fn remove_cli_cache(session: &str) -> std::io::Result<bool> {
 /// Forgets the token of a session Identity Center no longer accepts (revoked, or its session ended), so that
 /// later calls fail fast with "log in" instead of retrying a dead token.
 pub fn evict_token(store: &Store, session: &SessionConfig) -> Result<(), StoreError> {
-    if let Err(e) = remove_cli_cache(&session.name) {
+    if let Err(e) = remove_cli_cache(session.cli_cache_key()) {
         tracing::warn!("could not remove the AWS CLI token cache copy: {e}");
     }
     store.delete(&session.token_key()).map(|_| ())

@@ -84,10 +84,16 @@ impl Machine {
     /// Writes the cache file as `awsso ls` would (`listing::save`, which reads the process environment,
     /// is not called: tests run in parallel).
     fn cache_listing(&self, session: &str, start_url: &str, accounts: &[(&str, &str, &[&str])]) {
+        // The region of the session in CONFIG: the cache is per instance (start URL + region).
+        let region = if session == "lab" {
+            "us-east-1"
+        } else {
+            "eu-west-1"
+        };
         let listing = Listing {
             session: session.into(),
             start_url: start_url.into(),
-            region: "eu-west-1".into(),
+            region: region.into(),
             fetched_at: 1_700_000_000,
             accounts: accounts
                 .iter()
@@ -101,7 +107,8 @@ impl Machine {
         };
         let dir = self.cache_dir().join("listings");
         std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join(format!("{}.json", awsso::paths::safe_file_stem(session)));
+        let name = awsso::listing::cache_path(session, start_url, region).unwrap();
+        let file = dir.join(name.file_name().unwrap());
         std::fs::write(file, serde_json::to_vec(&listing).unwrap()).unwrap();
     }
 

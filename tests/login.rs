@@ -456,3 +456,231 @@ fn a_forced_store_that_is_not_there_fails_with_the_fix() {
         "fails before any sign-in"
     );
 }
+
+/// Issue 8 item 2: two configs using one session name for two Identity Center instances (two HOMEs, one
+/// keyring): each login keeps its own token and client registration.
+#[test]
+fn logging_in_to_a_second_instance_under_the_same_name_keeps_the_first() {
+    let url = |id: &str| format!("https://d-{id}.awsapps.com/start");
+    let login = |user: &User, id: &str| {
+        user.run(&[
+            "login",
+            "--session",
+            "corp",
+            "--start-url",
+            &url(id),
+            "--region",
+            REGION,
+            "--no-browser",
+        ])
+    };
+    let one = User::new(quick());
+    let mut two = User::new(quick());
+    two.keyring_service = one.keyring_service.clone();
+    login(&one, "one1111111").ok();
+    login(&two, "two2222222").ok().stderr_has("Logged in to");
+
+    let status = one.status_json();
+    assert_eq!(status[0]["logged_in"], true, "{status}");
+    assert_eq!(status[0]["start_url"], url("one1111111").as_str());
+    // Logging in again needs no new sign-in or registration at instance one.
+    one.sim.reset_counts();
+    login(&one, "one1111111")
+        .ok()
+        .stderr_has("Already logged in");
+    assert_eq!(one.sim.count("StartDeviceAuthorization"), 0);
+    assert_eq!(one.sim.count("RegisterClient"), 0);
+    // Each instance registered its own client.
+    assert_eq!(one.sim.clients().len(), 1);
+    assert_eq!(two.sim.clients().len(), 1);
+
+    // Logging out of two leaves one logged in.
+    two.run(&["logout"]).ok();
+    assert_eq!(one.status_json()[0]["logged_in"], true);
+    assert_eq!(two.status_json()[0]["logged_in"], false);
+}
+
+/// A start URL as pasted from the portal (`…/start#/`) names the same instance as the plain one.
+#[test]
+fn a_trailing_slash_or_fragment_names_the_same_instance() {
+    let user = User::new(quick());
+    user.login().ok();
+    user.write_config(&format!(
+        "[sso-session d-test123]\nsso_start_url = {START_URL}#/\nsso_region = {REGION}\nsso_registration_scopes = sso:account:access\n"
+    ));
+    let status = user.status_json();
+    assert_eq!(status[0]["logged_in"], true, "{status}");
+}
+
+fn sha1_hex(s: &str) -> String {
+    let out = std::process::Command::new("sh")
+        .args(["-c", "printf %s \"$1\" | sha1sum", "sh", s])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Issue 9: a legacy profile (what older `aws configure sso` and most guides write), with the `#/` people
+/// paste from the portal: login, creds, status and the exported token work as `aws sso login --profile`.
+#[test]
+fn a_legacy_profile_logs_in_serves_credentials_and_shows_in_status() {
+    let user = User::new(quick());
+    let start_url = "https://d-legacy0001.awsapps.com/start#/";
+    let account = user.sim.accounts()[0].0.clone();
+    user.write_config(&format!(
+        "[profile team-dev]\nsso_start_url = {start_url}\nsso_region = {REGION}\n\
+         sso_account_id = {account}\nsso_role_name = AdministratorAccess\nregion = {REGION}\n"
+    ));
+    let before = user.read_config();
+    user.run(&[
+        "login",
+        "--profile",
+        "team-dev",
+        "--no-browser",
+        "--export-cli-cache",
+    ])
+    .ok()
+    .stderr_has("legacy SSO profile")
+    .stderr_has("Logged in to");
+    assert_eq!(user.read_config(), before, "login edited the config");
+
+    // The file the AWS CLI and botocore look for with a legacy profile: sha1 of the start URL as written.
+    let file = user
+        .home
+        .path()
+        .join(".aws/sso/cache")
+        .join(format!("{}.json", sha1_hex(start_url)));
+    let exported: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert!(
+        user.sim
+            .issued_secrets()
+            .contains(&exported["accessToken"].as_str().unwrap().to_string())
+    );
+
+    let r = user.run(&["creds", "--profile", "team-dev"]);
+    r.ok();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let issued = user.sim.issued_credentials();
+    assert_eq!(issued.len(), 1);
+    assert_eq!(v["AccessKeyId"], issued[0].access_key_id.as_str());
+    assert_eq!(issued[0].account_id, account);
+
+    let status = user.status_json();
+    assert_eq!(status[0]["legacy_profile"], "team-dev", "{status}");
+    assert_eq!(status[0]["logged_in"], true);
+    assert_eq!(status[0]["refreshable"], false);
+    let text = user.run(&["status"]);
+    assert!(
+        text.stdout.contains("legacy profile team-dev"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("cannot refresh"), "{}", text.stdout);
+
+    user.run(&["logout", "--all"]).ok();
+    assert!(!file.exists(), "logout left the exported token");
+}
+
+/// Issue 9: doctor names a legacy profile and offers the exact migration as a diff; `awsso migrate
+/// --dry-run` writes nothing, `awsso migrate` makes that change and the profile keeps working.
+#[test]
+fn doctor_offers_the_migration_of_a_legacy_profile_and_migrate_applies_it() {
+    let user = User::new(quick());
+    let account = user.sim.accounts()[0].0.clone();
+    let original = format!(
+        "# my team\n[profile team-dev]\nsso_start_url = https://d-legacy0002.awsapps.com/start#/\n\
+         sso_region = {REGION}\nsso_account_id = {account}\nsso_role_name = AdministratorAccess\n\
+         region = {REGION}\n"
+    );
+    user.write_config(&original);
+    user.run(&["login", "--profile", "team-dev", "--no-browser"])
+        .ok();
+    let r = user.run(&["doctor", "--json"]);
+    let checks: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let legacy: Vec<&serde_json::Value> = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check"] == "legacy-profiles")
+        .collect();
+    assert_eq!(legacy.len(), 1, "{checks:#}");
+    assert!(legacy[0]["message"].as_str().unwrap().contains("team-dev"));
+    let fix = legacy[0]["fix"].as_str().unwrap();
+    assert!(fix.contains("+sso_session = d-legacy0002"), "{fix}");
+    assert!(
+        fix.contains("-sso_start_url = https://d-legacy0002.awsapps.com/start#/"),
+        "{fix}"
+    );
+    assert!(fix.contains("+[sso-session d-legacy0002]"), "{fix}");
+    assert!(
+        checks
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["check"] == "refresh"
+                && c["message"].as_str().unwrap().contains("legacy profile"))
+    );
+
+    let dry = user.run(&["migrate", "--dry-run"]);
+    dry.ok();
+    assert!(dry.stdout.contains("+sso_session = d-legacy0002"), "{dry}");
+    assert_eq!(user.read_config(), original, "--dry-run wrote");
+
+    user.run(&["migrate"]).ok();
+    let after = user.read_config();
+    assert!(
+        after.starts_with("# my team\n[profile team-dev]\nsso_session = d-legacy0002\n"),
+        "{after}"
+    );
+    assert!(after.contains(
+        "[sso-session d-legacy0002]\nsso_start_url = https://d-legacy0002.awsapps.com/start\n"
+    ));
+    assert!(after.contains("sso_registration_scopes = sso:account:access"));
+    // The token of the instance carries over: same instance, same key.
+    let r = user.run(&["creds", "--profile", "team-dev"]);
+    r.ok();
+    assert_eq!(user.sim.issued_credentials().len(), 1);
+    // Nothing left to migrate; doctor is quiet about it.
+    user.run(&["migrate"])
+        .ok()
+        .stderr_has("No legacy SSO profile");
+}
+
+/// Issue 9: `ls` and `sync` work on the instance of a legacy profile (its implicit session), and the
+/// profiles sync writes resolve through awsso.
+#[test]
+fn ls_and_sync_work_on_the_instance_of_a_legacy_profile() {
+    let user = User::new(quick());
+    let account = user.sim.accounts()[0].0.clone();
+    user.write_config(&format!(
+        "[profile team-dev]\nsso_start_url = https://d-legacy0003.awsapps.com/start#/\nsso_region = {REGION}\n\
+         sso_account_id = {account}\nsso_role_name = AdministratorAccess\n"
+    ));
+    user.run(&["login", "--profile", "team-dev", "--no-browser"])
+        .ok();
+    let ls = user.run(&["ls"]);
+    ls.ok();
+    assert!(ls.stdout.contains(&account), "{ls}");
+    user.run(&["sync", "--mode", "native"])
+        .fails_with(1)
+        .stderr_has("awsso migrate");
+    user.run(&["sync"]).ok();
+    let config = user.read_config();
+    let synced = config
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("[profile ")
+                .and_then(|n| n.strip_suffix(']'))
+                .filter(|n| *n != "team-dev")
+        })
+        .expect("sync wrote profiles")
+        .to_string();
+    let r = user.run(&["creds", "--profile", &synced]);
+    r.ok();
+    assert_eq!(user.sim.issued_credentials().len(), 1);
+}

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use super::Context;
 use crate::cli::{CredsArgs, TargetArgs};
+use crate::credcache;
 use crate::creds::{self, Target};
 use crate::error::{UserError, exit_code_of};
 use crate::login::{self, LoginOptions};
 use crate::session::{self, SessionConfig};
 use crate::sso::{Flow, RoleCredentials};
-use crate::store::Store;
 
 /// The target named on the command line, when it needs no config lookup.
 pub fn explicit_target(args: &TargetArgs) -> Option<Target> {
@@ -137,7 +137,7 @@ pub async fn credentials_for(
 ) -> anyhow::Result<(RoleCredentials, SessionConfig)> {
     let session = session::resolve(config, Some(&target.session))?;
     let store = ctx.open_store()?;
-    let cache = Store::keyutils_cache(ctx.store_kind);
+    let cache = credcache::open(ctx.store_kind);
     let first = creds::get(&store, cache.as_ref(), &session, target).await;
     let result = match first {
         Err(e) if e.needs_login() && auto_login => {
@@ -223,19 +223,40 @@ fn report_one_line(e: &anyhow::Error) -> ExitCode {
 }
 
 async fn serve(ctx: &Context, args: CredsArgs) -> anyhow::Result<RoleCredentials> {
-    // Warm path: no config file, no D-Bus.
-    if let Some(target) = explicit_target(&args.target)
-        && let Some(c) = creds::cached(Store::keyutils_cache(ctx.store_kind).as_ref(), &target)
+    let cache = credcache::open(ctx.store_kind);
+    // The config's identity is taken before it is read, so a resolution recorded below can only be stale
+    // in the safe direction (a later edit changes the identity and misses).
+    let fingerprint = credcache::Fingerprint::of(&ctx.config_path);
+    let explicit = explicit_target(&args.target);
+    // Warm path: a stat and three kernel-keyring reads; no config parse, no D-Bus.
+    if let (Some(cache), Some(t), Some(_)) = (&cache, &explicit, fingerprint)
+        && let Some(c) = credcache::warm_explicit(
+            cache,
+            &ctx.config_path,
+            &t.session,
+            &t.account_id,
+            &t.role_name,
+        )
     {
         return Ok(c);
     }
     let config = ctx.load_config()?;
     let (target, _) = resolve_target(&config, &args.target)?;
-    // A profile costs a config parse, but a warm one still needs no D-Bus.
-    if args.target.profile.is_some()
-        && let Some(c) = creds::cached(Store::keyutils_cache(ctx.store_kind).as_ref(), &target)
-    {
-        return Ok(c);
+    let session = session::resolve(&config, Some(&target.session))?;
+    if let Some(cache) = &cache {
+        let scope = session.scope();
+        if explicit.is_some()
+            && let Some(fp) = fingerprint
+        {
+            credcache::remember_resolution(cache, &ctx.config_path, fp, &target.session, &scope);
+        }
+        // A profile costs a config parse, but a warm one still needs no D-Bus.
+        if explicit.is_none()
+            && let Some(c) =
+                credcache::warm_scoped(cache, &scope, &target.account_id, &target.role_name)
+        {
+            return Ok(c);
+        }
     }
     let (c, _) = credentials_for(ctx, &config, &target, args.auto_login).await?;
     Ok(c)

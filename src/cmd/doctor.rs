@@ -36,6 +36,10 @@ pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<ExitCode> {
             let (found, valid) = doctor::session_checks(c);
             checks.extend(found);
             checks.extend(doctor::duplicate_sessions(c, &valid));
+            checks.extend(doctor::legacy_checks(c));
+            // The implicit sessions of legacy profiles get the token checks too.
+            let mut valid = valid;
+            valid.extend(session::legacy_sessions(c).into_iter().flatten());
             valid
         }
         None => Vec::new(),

@@ -28,8 +28,18 @@ pub async fn run(ctx: &Context, args: LoginArgs) -> anyhow::Result<ExitCode> {
         (None, Some(url)) => Some(session_name_for(url)),
         (None, None) => None,
     };
-    let session = session::resolve(&config, name.as_deref())?;
-    if !session.refresh_capable() {
+    let session = match &args.profile {
+        Some(profile) => session_of_profile(&config, profile)?,
+        None => session::resolve(&config, name.as_deref())?,
+    };
+    if let Some(legacy) = &session.legacy {
+        eprintln!(
+            "note: profile {} is a legacy SSO profile (sso_start_url without an sso-session), so Identity \
+             Center issues no refresh token and you will sign in again when the token expires; `awsso doctor` \
+             shows how to move it to an [sso-session].",
+            legacy.profile
+        );
+    } else if !session.refresh_capable() {
         eprintln!(
             "note: [sso-session {}] has no `sso_registration_scopes = {REFRESH_SCOPE}`, so Identity Center \
              issues no refresh token and you will sign in again when the token expires.",
@@ -64,7 +74,7 @@ pub async fn run(ctx: &Context, args: LoginArgs) -> anyhow::Result<ExitCode> {
         session::save_token(&store, &session, &record)?;
         eprintln!(
             "Exported the token to {} (plaintext, mode 0600; `awsso logout` removes it).",
-            session::cli_cache_path(&session.name).display()
+            session::cli_cache_path(session.cli_cache_key()).display()
         );
     }
     let token = outcome.token();
@@ -86,6 +96,30 @@ pub async fn run(ctx: &Context, args: LoginArgs) -> anyhow::Result<ExitCode> {
         store.kind()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The session a profile signs in with: its sso-session, or the implicit session of a legacy profile.
+fn session_of_profile(
+    config: &ConfigFile,
+    profile: &str,
+) -> anyhow::Result<session::SessionConfig> {
+    if let Some(legacy) = session::of_legacy_profile(config, profile) {
+        return Ok(legacy?);
+    }
+    let path = config.path.display().to_string();
+    let section = config
+        .profile(profile)
+        .ok_or_else(|| crate::creds::ProfileError::Missing {
+            path: path.clone(),
+            name: profile.into(),
+        })?;
+    match section.get("sso_session") {
+        Some(name) => Ok(session::resolve(config, Some(name.trim()))?),
+        None => {
+            let (target, _) = crate::creds::target_of_profile(config, profile)?;
+            Ok(session::resolve(config, Some(&target.session))?)
+        }
+    }
 }
 
 /// `https://d-1234567890.awsapps.com/start` → `d-1234567890`: the directory's own name.

@@ -13,7 +13,7 @@ use crate::store::Store;
 pub async fn run(ctx: &Context, args: LogoutArgs) -> anyhow::Result<ExitCode> {
     let config = ctx.load_config()?;
     let sessions: Vec<SessionConfig> = if args.all {
-        session::all(&config)
+        session::all_with_legacy(&config)
             .into_iter()
             .collect::<Result<_, _>>()?
     } else {
@@ -48,12 +48,14 @@ async fn logout(store: &Store, session: &SessionConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Deletes every secret kept for the session: token, client registrations, cached role credentials.
+/// Deletes every secret kept for the session's instance: token, client registrations, cached role
+/// credentials (in the store and in the kernel keyring, whatever `AWSSO_NO_KEYUTILS_CACHE` says), and what
+/// older releases kept under the session name alone.
 fn forget(store: &Store, session: &SessionConfig) -> anyhow::Result<()> {
-    let cache = Store::keyutils_cache(store.kind());
-    creds::forget_session(store, cache.as_ref(), &session.name)?;
+    creds::forget_instance(store, &session.scope())?;
     store.delete(&session.token_key())?;
-    session::remove_cli_cache(&session.name).with_context(|| {
+    creds::forget_legacy_keys(store, &session.name)?;
+    session::remove_cli_cache(session.cli_cache_key()).with_context(|| {
         format!(
             "cannot remove the AWS CLI token cache copy of session {}",
             session.name

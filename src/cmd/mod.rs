@@ -8,6 +8,7 @@ pub mod exec;
 pub mod login;
 pub mod logout;
 pub mod ls;
+pub mod migrate;
 pub mod prompt;
 pub mod serve;
 pub mod status;
@@ -63,6 +64,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Prompt(args) => prompt::run(&ctx, args),
         Command::Console(args) => console::run(&ctx, args).await,
         Command::Doctor(args) => doctor::run(&ctx, args).await,
+        Command::Migrate(args) => migrate::run(&ctx, args),
         Command::Ls(args) => ls::run(&ctx, args).await,
         Command::Sync(args) => sync::run(&ctx, args).await,
         Command::Use(args) => use_profile::run(&ctx, args),
@@ -82,7 +84,10 @@ pub fn sessions(config: &ConfigFile, name: Option<&str>) -> anyhow::Result<Vec<S
     if let Some(name) = name {
         return Ok(vec![session::resolve(config, Some(name))?]);
     }
-    let all: Vec<SessionConfig> = session::all(config).into_iter().collect::<Result<_, _>>()?;
+    // The implicit sessions of legacy profiles too: `ls` and `sync` work on their instances.
+    let all: Vec<SessionConfig> = session::all_with_legacy(config)
+        .into_iter()
+        .collect::<Result<_, _>>()?;
     if all.is_empty() {
         return Err(session::SessionError::NoSessions {
             path: config.path.display().to_string(),

@@ -7,8 +7,6 @@ use crate::awsconfig::ConfigFile;
 use crate::cli::PromptArgs;
 use crate::creds::{self, Target};
 use crate::prompt;
-use crate::sso::RoleCredentials;
-use crate::store::{Store, StoreKind};
 
 pub fn run(ctx: &Context, args: PromptArgs) -> anyhow::Result<ExitCode> {
     let Some(active) = prompt::active(|k| std::env::var(k).ok()) else {
@@ -38,19 +36,22 @@ pub fn run(ctx: &Context, args: PromptArgs) -> anyhow::Result<ExitCode> {
     };
     let expiration = active
         .expiration
-        .or_else(|| cached_expiration(ctx.store_kind, target.as_ref()?));
+        .or_else(|| cached_expiration(ctx, target.as_ref()?));
     let left = expiration.map(|e| e - crate::sso::now());
     println!("{}", prompt::render(&active.name, left, color, args.shell));
     Ok(ExitCode::SUCCESS)
 }
 
-/// The expiry of the role's credentials in the kernel keyring (the cache, or the store itself when it is
-/// the kernel keyring); never the Secret Service, which would cost a D-Bus round trip per prompt.
-fn cached_expiration(kind: StoreKind, target: &Target) -> Option<i64> {
-    let store = match kind {
-        StoreKind::Keyutils => Store::open(kind).ok(),
-        _ => Store::keyutils_cache(kind),
-    }?;
-    let c: RoleCredentials = store.get_json(&target.key()).ok().flatten()?;
-    Some(c.expiration)
+/// The expiry of the role's credentials in the kernel-keyring cache (scoped to the instance and the
+/// login, as the warm `creds` path reads it); never the Secret Service, which would cost a D-Bus round trip
+/// per prompt. With the kernel keyring as the primary store there is no cache, so no time is shown.
+fn cached_expiration(ctx: &Context, target: &Target) -> Option<i64> {
+    let cache = crate::credcache::open(ctx.store_kind)?;
+    crate::credcache::cached_expiration(
+        &cache,
+        &ctx.config_path,
+        &target.session,
+        &target.account_id,
+        &target.role_name,
+    )
 }

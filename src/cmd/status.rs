@@ -23,6 +23,8 @@ pub struct SessionStatus {
     pub refreshable: bool,
     pub registration_expires_at: Option<String>,
     pub refresh_capable_config: bool,
+    /// For the implicit session of legacy profiles: the profile that names it.
+    pub legacy_profile: Option<String>,
     pub store: String,
 }
 
@@ -44,6 +46,7 @@ fn status_of(session: &SessionConfig, token: Option<&TokenRecord>, store: &Store
         refreshable,
         registration_expires_at: token.map(|t| rfc3339(t.client.expires_at)),
         refresh_capable_config: session.refresh_capable(),
+        legacy_profile: session.legacy.as_ref().map(|l| l.profile.clone()),
         store: store.kind().to_string(),
     }
 }
@@ -52,7 +55,7 @@ pub async fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
     let config = ctx.load_config()?;
     let sessions: Vec<SessionConfig> = match &args.session {
         Some(name) => vec![session::resolve(&config, Some(name))?],
-        None => session::all(&config)
+        None => session::all_with_legacy(&config)
             .into_iter()
             .collect::<Result<_, _>>()?,
     };
@@ -87,7 +90,13 @@ pub async fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
                 ),
                 Some(t) => format!("token expired at {}", format_time(t.expires_at)),
             };
-            println!("{}  {}  ({})", s.name, s.start_url, s.region);
+            match &s.legacy {
+                Some(l) => println!(
+                    "{}  {}  ({})  legacy profile {}",
+                    s.name, s.start_url, s.region, l.profile
+                ),
+                None => println!("{}  {}  ({})", s.name, s.start_url, s.region),
+            }
             println!("  state:    {state}");
             if let Some(t) = token {
                 let refresh = match (t.refreshable(), t.refresh_token.is_some()) {
@@ -96,6 +105,11 @@ pub async fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
                         format_time(t.client.expires_at)
                     ),
                     (false, true) => "no (the client registration expired)".into(),
+                    (false, false) if s.legacy.is_some() => {
+                        "no (a legacy profile cannot refresh: Identity Center issues refresh tokens only to \
+                         an [sso-session] with sso_registration_scopes; see `awsso doctor`)"
+                            .into()
+                    }
                     (false, false) if !s.refresh_capable() => {
                         "no (add sso_registration_scopes = sso:account:access to the session)"
                             .into()
@@ -103,6 +117,10 @@ pub async fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
                     (false, false) => "no".into(),
                 };
                 println!("  refresh:  {refresh}");
+            } else if s.legacy.is_some() {
+                println!(
+                    "  refresh:  no (a legacy profile cannot refresh; `awsso migrate` moves it to an [sso-session])"
+                );
             }
             println!("  store:    {}", st.store);
         }

@@ -29,6 +29,17 @@ pub async fn run(ctx: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
         .context("cannot find the path of the awsso executable for credential_process")?;
 
     for session in &sessions {
+        if let (Some(legacy), crate::profiles::Mode::Native) = (&session.legacy, args.mode) {
+            // Native profiles name an [sso-session]; a legacy profile's implicit session has none.
+            return Err(crate::error::UserError::new(
+                format!(
+                    "session {} is the implicit session of legacy profile {}: native profiles need an [sso-session]",
+                    session.name, legacy.profile
+                ),
+                "run `awsso migrate` first, or sync without --mode native (credential_process profiles work)",
+            )
+            .into());
+        }
         let listing = listing_for(&store, session, args.refresh).await?;
         let id = block_id(&session.name);
         let mut summary = Summary::default();

@@ -175,11 +175,13 @@ impl Diagnose for SessionError {
     fn exit_kind(&self) -> ExitKind {
         match self {
             SessionError::LoginRequired { .. } => ExitKind::LoginRequired,
-            SessionError::MissingKey { .. } | SessionError::InvalidValue { .. } => ExitKind::Config,
-            // No or several sessions, or an unknown name: what to pass or create, not a broken file.
-            SessionError::NoSessions { .. }
-            | SessionError::Ambiguous { .. }
-            | SessionError::Unknown { .. } => ExitKind::Failure,
+            // A profile or the command names an sso-session the config does not have: the config lacks
+            // what it refers to (as for a missing key).
+            SessionError::MissingKey { .. }
+            | SessionError::InvalidValue { .. }
+            | SessionError::Unknown { .. } => ExitKind::Config,
+            // No sessions, or several: what to pass or create, not a broken file.
+            SessionError::NoSessions { .. } | SessionError::Ambiguous { .. } => ExitKind::Failure,
         }
     }
     fn advice(&self) -> Option<String> {
@@ -214,6 +216,8 @@ impl Diagnose for CredsError {
             CredsError::Lock(e) => e.exit_kind(),
             CredsError::Revoked { .. } => ExitKind::LoginRequired,
             CredsError::Fetch { source, .. } => source.exit_kind(),
+            // The machine's clock, not the login, is what needs fixing.
+            CredsError::ExpiredByLocalClock { .. } => ExitKind::Failure,
         }
     }
     fn advice(&self) -> Option<String> {

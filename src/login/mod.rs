@@ -120,7 +120,7 @@ pub async fn login(
     options: &LoginOptions,
 ) -> Result<LoginOutcome, LoginError> {
     let started_ms = session::now_ms();
-    let lock = lock::acquire(&format!("session-{}", session.name), || {
+    let lock = lock::acquire(&session.lock_name(), || {
         eprintln!(
             "Another awsso process is signing in to session {}; waiting for it…",
             session.name
@@ -175,6 +175,9 @@ pub async fn login(
     let mut record = TokenRecord::from_grant(session, client, grant);
     record.export_cli_cache = keep_export;
     session::save_token(store, session, &record)?;
+    // A new login id: whatever the kernel keyring cached for the previous login is no longer served, even
+    // if this run has the cache turned off.
+    crate::credcache::invalidate(&session.scope(), &[]);
     drop(lock);
     Ok(LoginOutcome::LoggedIn(record))
 }

@@ -3,6 +3,7 @@
 //!
 //! Everything that crosses the network goes through here, and every error that comes back is turned into
 //! an [`SsoError`] whose message carries no secret and no raw control characters from the server.
+pub mod clock;
 pub mod endpoints;
 pub mod guard;
 
@@ -494,6 +495,7 @@ impl Oidc {
 pub struct Portal {
     client: aws_sdk_sso::Client,
     endpoint: String,
+    clock: clock::ServerClock,
 }
 
 /// One account as ListAccounts returns it.
@@ -540,10 +542,18 @@ impl Portal {
         if endpoints.portal_overridden {
             conf = conf.endpoint_url(&endpoints.portal);
         }
+        let clock = clock::ServerClock::default();
+        conf = conf.interceptor(clock.clone());
         Portal {
             client: aws_sdk_sso::Client::from_conf(conf.build()),
             endpoint: endpoints.portal.clone(),
+            clock,
         }
+    }
+
+    /// The server's time (Unix seconds) by the `Date` header of the last response, if it sent one.
+    pub fn server_time(&self) -> Option<i64> {
+        self.clock.last()
     }
 
     pub async fn logout(&self, access_token: &Secret<String>) -> Result<(), SsoError> {

@@ -173,3 +173,33 @@ def test_botocore_native_profile_uses_the_exported_token_cache(user):
     user.run("logout")
     assert not cache_file.exists(), "logout left the plaintext token behind"
     assert resolve_in_new_process(user, "native")["error"] == "SSOTokenLoadError"
+
+
+def test_botocore_legacy_profile_uses_the_token_awsso_exported(user):
+    """Issue 9: a legacy profile (sso_start_url in the profile, with the `#/` pasted from the portal) works
+    in botocore's own SSO provider after `awsso login --profile P --export-cli-cache`: awsso writes the
+    file botocore looks for in that case, sha1 of the start URL as written."""
+    start_url = "https://d-pylegacy01.awsapps.com/start#/"
+    with open(user.config, "w") as f:
+        f.write(
+            f"[profile team-dev]\nsso_start_url = {start_url}\nsso_region = {REGION}\n"
+            f"sso_account_id = {ACCOUNT}\nsso_role_name = {ROLE}\nregion = {REGION}\n"
+        )
+    user.run("login", "--profile", "team-dev", "--no-browser", "--export-cli-cache")
+    cache_file = user.home / ".aws" / "sso" / "cache" / (hashlib.sha1(start_url.encode()).hexdigest() + ".json")
+    assert stat.S_IMODE(cache_file.stat().st_mode) == 0o600
+
+    got = resolve_in_new_process(user, "team-dev")
+    want = user.issued()[-1]
+    assert got == {
+        "access_key": want["access_key_id"],
+        "secret_key": want["secret_access_key"],
+        "token": want["session_token"],
+    }
+    # awsso's own credential_process path agrees on the same profile.
+    out = json.loads(user.run("creds", "--profile", "team-dev").stdout)
+    assert out["AccessKeyId"] == user.issued()[-1]["access_key_id"]
+
+    user.run("logout", "--all")
+    assert not cache_file.exists()
+    assert resolve_in_new_process(user, "team-dev")["error"] in ("SSOTokenLoadError", "UnauthorizedSSOTokenError")

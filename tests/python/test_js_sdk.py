@@ -103,8 +103,6 @@ def test_from_sso_refuses_an_exported_token_with_4_minutes_left(user):
     assert "Cannot refresh" in got["message"], got
 
 
-@pytest.mark.xfail(strict=True, reason="needs h2-scope's change: awsso re-exports a refreshed token before the "
-                   "SDKs' refresh windows whenever it runs (issue 9, 'The exported token and the JavaScript SDK')")
 def test_from_sso_works_again_once_awsso_has_run(user):
     profile = four_minutes_left(user)
     user.sim_config(token_ttl=3600)

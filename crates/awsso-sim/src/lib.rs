@@ -107,6 +107,10 @@ pub struct SimConfig {
     pub instances: Vec<SimInstance>,
     /// Hostile answers (see `hostile.rs`): none by default.
     pub hostile: Hostile,
+    /// Seconds the simulated server's clock is ahead of the machine's (negative: behind): shifts the `Date`
+    /// header of every response and the expirations GetRoleCredentials issues, as a client whose own clock
+    /// is off by the opposite amount would see them.
+    pub clock_offset_secs: i64,
 }
 
 /// One Identity Center instance as sso-admin ListInstances describes it.
@@ -179,6 +183,7 @@ impl Default for SimConfig {
             page_size: 20,
             instances: vec![SimInstance::new("111111111111", "1111111111111111")],
             hostile: Hostile::default(),
+            clock_offset_secs: 0,
         }
     }
 }

@@ -68,6 +68,10 @@ struct Args {
     /// Serve injection-prone account names first.
     #[arg(long)]
     hostile_names: bool,
+    /// Seconds the server's clock is ahead of the machine's (negative: behind): shifts `Date` headers and
+    /// the role credentials' expirations.
+    #[arg(long, allow_hyphen_values = true)]
+    clock_offset_secs: Option<i64>,
     /// Don't log requests to stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -100,6 +104,7 @@ impl Args {
             page_size: self.page_size.unwrap_or(d.page_size),
             instances: d.instances,
             hostile: d.hostile,
+            clock_offset_secs: self.clock_offset_secs.unwrap_or(d.clock_offset_secs),
         }
     }
 }

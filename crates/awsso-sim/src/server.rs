@@ -80,6 +80,20 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Resp, Inf
         }
         Err(_) => ("-", text(StatusCode::PAYLOAD_TOO_LARGE, "body too large")),
     };
+    let mut resp = resp;
+    let offset = shared.config().clock_offset_secs;
+    if offset != 0 {
+        // hyper only adds its own Date when the response has none.
+        let now = std::time::SystemTime::now();
+        let at = if offset > 0 {
+            now + Duration::from_secs(offset.unsigned_abs())
+        } else {
+            now - Duration::from_secs(offset.unsigned_abs())
+        };
+        if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(at)) {
+            resp.headers_mut().insert(hyper::header::DATE, v);
+        }
+    }
     if shared.log_requests {
         eprintln!(
             "awsso-sim: {method} {path} {op} {} ({} ms)",

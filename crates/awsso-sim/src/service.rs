@@ -779,7 +779,9 @@ impl Shared {
             access_key_id: format!("ASIA{}", self.ids.chars(16, UPPER_ALNUM)),
             secret_access_key: self.ids.chars(40, ALNUM),
             session_token: self.ids.b64(264),
-            expiration_ms: epoch_ms() + st.config.credentials_ttl.as_millis() as i64,
+            expiration_ms: epoch_ms()
+                + st.config.clock_offset_secs * 1000
+                + st.config.credentials_ttl.as_millis() as i64,
         };
         st.issued.push(creds.clone());
         Ok(json!({
@@ -1065,6 +1067,7 @@ fn config_json(c: &SimConfig) -> Value {
         "device_outcome": c.device_outcome.as_str(),
         "hostile_names": c.hostile_names,
         "page_size": c.page_size,
+        "clock_offset_secs": c.clock_offset_secs,
         "instances": c.instances.iter().map(instance_json).collect::<Vec<_>>(),
         "hostile": crate::hostile::to_json(&c.hostile),
     })
@@ -1105,6 +1108,9 @@ fn apply_config_json(c: &mut SimConfig, patch: &Value) -> Result<(), String> {
                 }
             }
             "token_ttl" => c.token_ttl = secs()?,
+            "clock_offset_secs" => {
+                c.clock_offset_secs = v.as_i64().ok_or("clock_offset_secs must be an integer")?
+            }
             "refresh_tokens" => c.refresh_tokens = boolean()?,
             "credentials_ttl" => c.credentials_ttl = secs()?,
             "client_ttl" => c.client_ttl = secs()?,
