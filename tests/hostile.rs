@@ -482,7 +482,12 @@ fn without_a_home_nothing_is_written_to_the_working_directory_or_a_shared_tmp() 
     );
     no_panic(&r);
     assert_ne!(r.code, 0, "{r}");
-    r.stderr_has("no home directory");
+    // This uid has no login of its own (its kernel keyring is empty, as `login` was refused above), so
+    // `creds` may stop there (exit 3) before it needs a cache directory; either way nothing is written to
+    // a shared place.
+    if r.code != 3 {
+        r.stderr_has("no home directory");
+    }
     assert!(
         !tmp.path().join("awsso").exists(),
         "caches or locks went to a shared temp dir:\n{r}"

@@ -245,9 +245,9 @@ async fn serve(ctx: &Context, args: CredsArgs) -> anyhow::Result<RoleCredentials
     let session = session::resolve(&config, Some(&target.session))?;
     if let Some(cache) = &cache {
         let scope = session.scope();
-        if explicit.is_some()
-            && let Some(fp) = fingerprint
-        {
+        // Recorded for a profile too: the entry maps (config file, session name) to the instance, which
+        // is what `awsso prompt` reads to find a profile's cached credentials without parsing the config.
+        if let Some(fp) = fingerprint {
             credcache::remember_resolution(cache, &ctx.config_path, fp, &target.session, &scope);
         }
         // A profile costs a config parse, but a warm one still needs no D-Bus.

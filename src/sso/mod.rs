@@ -647,7 +647,14 @@ impl Portal {
             access_key_id: access_key_id.to_string(),
             secret_access_key: secret_field(OP, "secretAccessKey", c.secret_access_key())?,
             session_token: secret_field(OP, "sessionToken", c.session_token())?,
-            expiration: credentials_expiration(OP, c.expiration(), now())?,
+            // Judged by the server's own clock when its answer said what time it was: credentials that
+            // are only expired by a skewed local clock are the caller's to report as clock skew
+            // (`creds::check_clock`), not a nonsensical answer.
+            expiration: credentials_expiration(
+                OP,
+                c.expiration(),
+                self.server_time().unwrap_or_else(now),
+            )?,
         })
     }
 }
