@@ -312,6 +312,23 @@ pub struct LsArgs {
     /// Scan the portal again instead of using the cached listing (AWSSO_LISTING_TTL, default 3600 s).
     #[arg(long)]
     pub refresh: bool,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+/// Which account × role pairs `sync` writes (`ls` lists them all and marks the others).
+#[derive(Debug, Args, Default)]
+pub struct FilterArgs {
+    /// Only pairs a glob matches, case-insensitively, against the account name, account id, role name,
+    /// NAME/ROLE or ID/ROLE (repeatable; replaces the settings file's `include`).
+    #[arg(long, value_name = "PATTERN")]
+    pub include: Vec<String>,
+
+    /// Leave out pairs a glob matches, the same way; wins over --include (repeatable; replaces the
+    /// settings file's `exclude`).
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -341,6 +358,9 @@ pub struct SyncArgs {
     /// Scan the portal again instead of using the cached listing.
     #[arg(long)]
     pub refresh: bool,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 #[derive(Debug, Args)]
