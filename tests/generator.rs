@@ -279,3 +279,88 @@ fn filters_choose_the_profiles_sync_writes() {
         .stderr_has("[defaults] exclude: \"{a,b\" is not a glob pattern");
     assert_eq!(user.read_config(), now);
 }
+
+/// `awsso export peacock` and `awsso export aesr` colour every account as its profiles are coloured: one
+/// rule set (the settings file's colour rules and account overrides) drives the profiles and both exports.
+#[test]
+fn exported_colours_equal_the_profiles_colours() {
+    let user = user_with(sim(12, 2));
+    write_settings(
+        &user,
+        "[defaults]\nhints = full\ncolors = payments=123abc, sandbox=#00AA00\n\
+         [account 100000000004]\ncolor = 00ffff\n",
+    );
+    user.run(&["sync"]).ok().stderr_has("wrote 24 profiles");
+    let cfg = parse(&user.read_config());
+    let profiles = managed(&cfg);
+    assert_eq!(profiles.len(), 24);
+    let color_of = |id: &str| -> String {
+        let colors: std::collections::BTreeSet<&str> = profiles
+            .iter()
+            .filter(|s| s.get("aws_account_id") == Some(id))
+            .map(|s| s.get("color").unwrap())
+            .collect();
+        assert_eq!(colors.len(), 1, "{id}: {colors:?}");
+        colors.into_iter().next().unwrap().to_owned()
+    };
+
+    // Peacock: every account once, in the entry of its profiles' colour.
+    let r = user.run(&["export", "peacock"]);
+    r.ok();
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    for e in &entries {
+        let style = &e["style"];
+        let nav = style["navigationBackgroundColor"].as_str().unwrap();
+        assert_eq!(style["menuButtonBackgroundColor"].as_str(), Some(nav));
+        assert!(e.get("regions").is_none());
+        for id in e["accounts"].as_array().unwrap() {
+            let id = id.as_str().unwrap();
+            assert!(
+                seen.insert(id.to_owned(), nav.to_owned()).is_none(),
+                "{id} twice"
+            );
+        }
+    }
+    assert_eq!(seen.len(), 12);
+    for (id, nav) in &seen {
+        assert_eq!(nav, &format!("#{}", color_of(id)), "{id}");
+    }
+    assert_eq!(seen["100000000004"], "#00ffff");
+    assert_eq!(
+        seen["100000000001"], "#123abc",
+        "prod-payments-0001 matches `payments`"
+    );
+    assert_eq!(
+        seen["100000000002"], "#00aa00",
+        "Dev Sandbox 0002 matches `sandbox`"
+    );
+
+    // AESR: the same profiles, names, accounts, roles, regions and colours.
+    let out = user.home.path().join("aesr.ini");
+    user.run(&["export", "aesr", "-o", out.to_str().unwrap()])
+        .ok()
+        .stderr_has("for 24 profiles");
+    let aesr = parse(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(aesr.sections.len(), 24);
+    for (a, p) in aesr.sections.iter().zip(&profiles) {
+        assert_eq!(a.name, p.name);
+        assert_eq!(keys(a), ["aws_account_id", "role_name", "color", "region"]);
+        for k in ["aws_account_id", "role_name", "color", "region"] {
+            assert_eq!(a.get(k), p.get(k), "{} {k}", a.name);
+        }
+    }
+
+    // The filters apply to the exports as to sync.
+    let r = user.run(&["export", "peacock", "--include", "*sandbox*"]);
+    r.ok();
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(entries.len(), 1);
+    let ids: Vec<&str> = entries[0]["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["100000000002", "100000000012"], "the two Dev Sandbox accounts");
+}

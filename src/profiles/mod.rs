@@ -87,12 +87,14 @@
 //! - `awsso_account_name`: the account name as served, sanitised (control characters, `#`, `;` → space).
 //! - `awsso_display_name`: `Name (123456789012)`, with the `name` override applied.
 mod color;
+mod export;
 mod filter;
 mod naming;
 mod render;
 mod settings;
 
 pub use color::{builtin_color, container_color, hashed_color};
+pub use export::{PeacockEntry, PeacockStyle, aesr, peacock, peacock_json};
 pub use filter::{Filter, PatternError};
 pub use naming::{ProfilePlan, is_valid_account_id, is_valid_role_name, plan};
 pub use render::{WRITTEN_KEYS, render_block, shell_quote};
