@@ -362,5 +362,9 @@ fn exported_colours_equal_the_profiles_colours() {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["100000000002", "100000000012"], "the two Dev Sandbox accounts");
+    assert_eq!(
+        ids,
+        ["100000000002", "100000000012"],
+        "the two Dev Sandbox accounts"
+    );
 }
