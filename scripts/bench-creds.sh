@@ -64,7 +64,7 @@ if [[ -z "${_AWSSO_BENCH_INNER:-}" ]]; then
     cargo build --release -p awsso -p awsso-sim
   fi
   [[ -x "$target/awsso" && -x "$target/awsso-sim" ]] || die "no release binaries in $target (drop --no-build)"
-  need python3 python3-venv hyperfine keyctl curl || die "cannot install what the benchmark runs"
+  need python3 python3-venv hyperfine keyctl curl jq || die "cannot install what the benchmark runs"
   if ! "$venv/bin/python" -c 'import boto3, aws_sso_lib' 2>/dev/null; then
     log "creating $venv with aws-sso-util and boto3 (PyPI)"
     { [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"; } &&

@@ -16,6 +16,8 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 # shellcheck source=lib/common.sh
 source "$repo/scripts/lib/common.sh"
+# shellcheck source=lib/need.sh
+source "$repo/scripts/lib/need.sh"
 
 runs=300
 build=1
@@ -42,7 +44,7 @@ if [[ -z "${_AWSSO_BENCH_INNER:-}" ]]; then
     cargo build --release -p awsso -p awsso-sim
   fi
   [[ -x "$target/awsso" && -x "$target/awsso-sim" ]] || die "no release binaries in $target (drop --no-build)"
-  command -v hyperfine >/dev/null || die "hyperfine is needed (apt-get install hyperfine)"
+  need hyperfine keyctl curl jq || die "cannot install what the benchmark runs"
   exec bash "$repo/scripts/lib/with-secret-service.sh" \
     keyctl session - env _AWSSO_BENCH_INNER=1 bash "${BASH_SOURCE[0]}" "${args[@]}" </dev/null
 fi

@@ -111,7 +111,7 @@ summary() {
 # The commands the tests run (scripts/lib/need.sh maps each to its Debian package and installs only
 # what is missing). The keyring wrappers install their own (dbus, gnome-keyring, libsecret-tools).
 install_apt() {
-  need zsh fish patch script tmux keyctl python3 python3-venv /usr/bin/aws node npm
+  need zsh fish patch script tmux keyctl python3 python3-venv /usr/bin/aws node npm /usr/bin/time jq runuser setpriv unshare
 }
 
 venv_ok() { [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c 'import boto3, pytest' 2>/dev/null; }

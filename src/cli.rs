@@ -58,6 +58,10 @@ pub enum Command {
     Ls(LsArgs),
     /// Write one AWS CLI profile per account × role into the AWS config, in a block awsso owns.
     Sync(SyncArgs),
+    /// Print (or write) the configuration of a browser extension that colours the AWS console, with the
+    /// same colours, names and filters as the profiles `awsso sync` writes.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Print role credentials as credential_process JSON (what awsso profiles run); nothing else on stdout.
     Creds(CredsArgs),
     /// Run a command with a role's credentials in its environment.
@@ -414,6 +418,51 @@ pub struct LsArgs {
     /// Scan the portal again instead of using the cached listing (AWSSO_LISTING_TTL, default 3600 s).
     #[arg(long)]
     pub refresh: bool,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// The AWS Peacock Management Console extension's configuration (JSON, which it reads as YAML too):
+    /// one entry per colour with its account ids and the navigation and menu-button colours.
+    Peacock(ExportArgs),
+    /// The AWS Extend Switch Roles extension's configuration: one [profile] per account × role with
+    /// aws_account_id, role_name, color and region.
+    Aesr(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Only this session [default: every sso-session in the config].
+    #[arg(long, short = 's', add = ArgValueCandidates::new(crate::complete::sessions))]
+    pub session: Option<String>,
+
+    /// Write to FILE (replaced atomically) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+
+    /// Scan the portal again instead of using the cached listing.
+    #[arg(long)]
+    pub refresh: bool,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+/// Which account × role pairs `sync` writes (`ls` lists them all and marks the others).
+#[derive(Debug, Args, Default)]
+pub struct FilterArgs {
+    /// Only pairs a glob matches, case-insensitively, against the account name, account id, role name,
+    /// NAME/ROLE or ID/ROLE (repeatable; replaces the settings file's `include`).
+    #[arg(long, value_name = "PATTERN")]
+    pub include: Vec<String>,
+
+    /// Leave out pairs a glob matches, the same way; wins over --include (repeatable; replaces the
+    /// settings file's `exclude`).
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -448,6 +497,9 @@ pub struct SyncArgs {
     /// Scan the portal again instead of using the cached listing.
     #[arg(long)]
     pub refresh: bool,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 #[derive(Debug, Args)]

@@ -115,29 +115,49 @@ impl SsoError {
     }
 }
 
-/// Adaptive pacing shared by every call of one enumeration: unlimited until the portal answers 429, then a
-/// rate that starts just under the throughput observed at that moment, grows additively with each success
-/// and shrinks multiplicatively (at most once per second) with each throttle — AIMD, as TCP does.
+/// Adaptive pacing shared by every call of one enumeration, which learns the portal's rate limit from its
+/// answers: unlimited until the portal answers 429; then the limit is taken to be the number of calls it
+/// admitted in the second before (what a sliding one-second window or a token bucket of one second's burst
+/// admits), and calls are spaced evenly at 95% of it, so that no second holds more than the limit. The rate
+/// probes upwards only after 3 s without a 429, by 2% of the limit, then 4%, 8%… per further 3 s (slowly near
+/// the limit it learnt, quickly when the limit rose or was underestimated); the next 429 re-learns the limit,
+/// never above the rate that drew it (at most once a second). An unthrottled scan never waits.
 struct Pacer {
     state: Mutex<PacerState>,
 }
 
 struct PacerState {
+    /// Calls per second, once the portal has throttled.
     rate: Option<f64>,
+    /// Admitted calls per second, as learnt at the last 429.
+    limit: f64,
     next_slot: Instant,
     last_cut: Option<Instant>,
+    /// When the rate last rose (or was cut), and by how much it rises next, as a fraction of `limit`.
+    last_raise: Instant,
+    step: f64,
+    /// Send times of the calls admitted in the last second (the send times, which the pacer spaces, not
+    /// the answers' arrival, which the network and the server jitter).
     recent: VecDeque<Instant>,
 }
 
 const WINDOW: Duration = Duration::from_secs(1);
+/// The share of the learnt limit the pacer sends at: the margin absorbs the jitter of arrival times.
+const HEADROOM: f64 = 0.95;
+const PROBE_EVERY: Duration = Duration::from_secs(3);
+const FIRST_STEP: f64 = 0.02;
 
 impl Pacer {
     fn new() -> Pacer {
+        let now = Instant::now();
         Pacer {
             state: Mutex::new(PacerState {
                 rate: None,
-                next_slot: Instant::now(),
+                limit: 0.0,
+                next_slot: now,
                 last_cut: None,
+                last_raise: now,
+                step: FIRST_STEP,
                 recent: VecDeque::new(),
             }),
         }
@@ -157,19 +177,25 @@ impl Pacer {
         }
     }
 
-    fn success(&self) {
+    fn success(&self, sent: Instant) {
         let mut s = self.state.lock().expect("pacer lock");
         let now = Instant::now();
-        s.recent.push_back(now);
+        s.recent.push_back(sent);
         while s
             .recent
             .front()
-            .is_some_and(|t| now.duration_since(*t) > WINDOW)
+            .is_some_and(|t| now.saturating_duration_since(*t) > WINDOW)
         {
             s.recent.pop_front();
         }
-        if let Some(rate) = s.rate {
-            s.rate = Some(rate + 0.05);
+        if let Some(rate) = s.rate
+            && now.duration_since(s.last_raise) >= PROBE_EVERY
+        {
+            let rate = rate + s.step * s.limit;
+            tracing::debug!(rate, "no 429 for a while: probing a higher rate");
+            s.rate = Some(rate);
+            s.step *= 2.0;
+            s.last_raise = now;
         }
     }
 
@@ -179,18 +205,23 @@ impl Pacer {
         if s.last_cut.is_some_and(|t| now.duration_since(t) < WINDOW) {
             return;
         }
-        let observed = s
+        let admitted = s
             .recent
             .iter()
-            .filter(|t| now.duration_since(**t) <= WINDOW)
+            .filter(|t| now.saturating_duration_since(**t) <= WINDOW)
             .count() as f64;
-        let rate = match s.rate {
-            None => (observed * 0.9).max(1.0),
-            Some(rate) => (rate * 0.7).max(0.5),
-        };
-        tracing::debug!(rate, "throttled: pacing portal calls");
+        // Throttled while sending at `rate`: the limit is below it, whatever the count says.
+        s.limit = match s.rate {
+            Some(rate) => admitted.min(rate),
+            None => admitted,
+        }
+        .max(1.0);
+        let rate = (s.limit * HEADROOM).max(0.5);
+        tracing::debug!(limit = s.limit, rate, "throttled: pacing portal calls");
         s.rate = Some(rate);
         s.last_cut = Some(now);
+        s.last_raise = now;
+        s.step = FIRST_STEP;
         s.next_slot = now + Duration::from_secs_f64(1.0 / rate);
     }
 }
@@ -209,10 +240,12 @@ where
 {
     let (mut throttled, mut failed) = (0u32, 0u32);
     loop {
-        tokio::time::sleep_until(pacer.reserve().into()).await;
+        let slot = pacer.reserve();
+        tokio::time::sleep_until(slot.into()).await;
+        let sent = Instant::now();
         match call().await {
             Ok(v) => {
-                pacer.success();
+                pacer.success(sent);
                 return Ok(v);
             }
             Err(e @ SsoError::Throttled { .. }) => {

@@ -53,9 +53,13 @@ fn sim(accounts: usize, roles: usize) -> SimConfig {
     }
 }
 
-/// A user logged in to session `d-test123`.
+/// A user logged in to session `d-test123`, whose settings file asks for every hint key (`hints = full`:
+/// these tests check every key; tests/generator.rs covers the default level).
 fn logged_in(cfg: SimConfig) -> User {
     let user = User::new(cfg);
+    let settings = user.home.path().join(".config/awsso/config");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    std::fs::write(&settings, "[defaults]\nhints = full\n").unwrap();
     user.login().ok();
     user
 }
@@ -743,6 +747,7 @@ fn the_settings_file_shapes_names_regions_and_colours() {
          [defaults]\n\
          template = {account_name}.{role_name}\n\
          colors = payments=123abc, SANDBOX=#00aa00\n\
+         hints = full\n\
          \n\
          [session d-test123]\n\
          template = corp-{account_name}-{role_name}\n\

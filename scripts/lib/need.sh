@@ -31,6 +31,11 @@ declare -gA NEED_PKG=(
   [node]=nodejs
   [npm]=npm
   [/usr/bin/aws]=awscli
+  [/usr/bin/time]=time
+  [jq]=jq
+  [runuser]=util-linux
+  [setpriv]=util-linux
+  [unshare]=util-linux
 )
 
 _need_have() {
@@ -98,6 +103,9 @@ _need_runs() { # FILE CMD: does FILE's code run CMD?
   code="$(_need_code "$1")"
   case "$2" in
     python3-venv) pat='python3 -m venv' ;;
+    # An absolute path is what a script runs by that path: matched as written (its last component alone,
+    # e.g. `time`, is an ordinary word).
+    /*) pat="(^|[^[:alnum:]_./-])${2//./\\.}([^[:alnum:]_./-]|$)" ;;
     *) pat="(^|[^[:alnum:]_./-])${name}([^[:alnum:]_./-]|$)" ;;
   esac
   grep -Eq -- "$pat" <<<"$code"

@@ -197,7 +197,7 @@ fn expected_block(
     exe: Option<&std::path::Path>,
 ) -> Option<Vec<ExpectedProfile>> {
     let listing = listing::load_cached(session)?;
-    let plans = plans_for(config, session, &listing, None).ok()?;
+    let planned = plans_for(config, session, &listing, None).ok()?;
     let id = super::block_id(&session.name);
     let native = config
         .sections
@@ -210,7 +210,14 @@ fn expected_block(
         profiles::Mode::Process
     };
     let exe = exe.unwrap_or(std::path::Path::new("awsso"));
-    let body = profiles::render_block(&plans, mode, &session.name, exe).ok()?;
+    let body = profiles::render_block(
+        &planned.included(),
+        mode,
+        planned.settings.hints,
+        &session.name,
+        exe,
+    )
+    .ok()?;
     doctor::expected_profiles(&body).ok()
 }
 

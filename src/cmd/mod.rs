@@ -5,6 +5,7 @@ pub mod creds;
 pub mod doctor;
 pub mod env;
 pub mod exec;
+pub mod export;
 pub mod login;
 pub mod logout;
 pub mod ls;
@@ -67,6 +68,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Migrate(args) => migrate::run(&ctx, args),
         Command::Ls(args) => ls::run(&ctx, args).await,
         Command::Sync(args) => sync::run(&ctx, args).await,
+        Command::Export(args) => export::run(&ctx, args).await,
         Command::Use(args) => use_profile::run(&ctx, args),
         Command::ShellInit(args) => completions::run_shell_init(args),
         Command::Completions(args) => completions::run_completions(args),

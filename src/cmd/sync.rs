@@ -9,7 +9,7 @@ use super::ls::plans_for;
 use super::{Context, block_id, listing_for, sessions};
 use crate::awsconfig::{self, ConfigFile, Section};
 use crate::cli::SyncArgs;
-use crate::profiles;
+use crate::profiles::{self, ProfilePlan};
 
 /// What a sync changed (or would change) in one session's block.
 #[derive(Debug, Default)]
@@ -18,6 +18,10 @@ struct Summary {
     added: usize,
     removed: usize,
     kept_stale: usize,
+    /// Profiles of the block that a filter now leaves out, kept until --prune.
+    kept_filtered: usize,
+    /// Pairs of the listing that the include/exclude patterns leave out.
+    filtered: usize,
 }
 
 pub async fn run(ctx: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
@@ -46,11 +50,18 @@ pub async fn run(ctx: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
         let mut diff = String::new();
         let path = ctx.config_path.clone();
         let mut edit = |config: &ConfigFile| -> anyhow::Result<Option<String>> {
-            let plans = plans_for(config, session, &listing, args.template.as_deref())?;
+            let mut planned = plans_for(config, session, &listing, args.template.as_deref())?;
+            planned.apply_flags(&args.filter)?;
+            let plans = planned.included();
+            let pair = |p: &ProfilePlan| (p.account_id.clone(), p.role_name.clone());
             let wanted: BTreeSet<&str> = plans.iter().map(|p| p.name.as_str()).collect();
-            let assigned: BTreeSet<(&str, &str)> = plans
+            let assigned: BTreeSet<(String, String)> = plans.iter().map(pair).collect();
+            // Pairs still assigned that a filter leaves out: their profiles go like vanished ones.
+            let filtered_out: BTreeSet<(String, String)> = planned
+                .plans
                 .iter()
-                .map(|p| (p.account_id.as_str(), p.role_name.as_str()))
+                .filter(|p| !planned.filter.admits(p))
+                .map(pair)
                 .collect();
             let existing: Vec<&Section> = config
                 .profiles()
@@ -58,16 +69,26 @@ pub async fn run(ctx: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
                 .collect();
             let existing_names: BTreeSet<&str> = existing.iter().map(|s| s.name.as_str()).collect();
             // A profile whose name is no longer planned is either renamed (its account × role is still
-            // assigned: a new template or override) and simply replaced, or stale: kept unless --prune.
+            // assigned and written: a new template or override) and simply replaced, or stale (gone
+            // from the portal, or left out by a filter): kept unless --prune.
             let (renamed, stale): (Vec<&Section>, Vec<&Section>) = existing
                 .iter()
                 .copied()
                 .filter(|s| !wanted.contains(s.name.as_str()))
-                .partition(|s| pair_of(s).is_some_and(|pair| assigned.contains(&pair)));
-            let mut body = profiles::render_block(&plans, args.mode, &session.name, &exe)?;
+                .partition(|s| pair_of(config, s).is_some_and(|pair| assigned.contains(&pair)));
+            let is_filtered =
+                |s: &Section| pair_of(config, s).is_some_and(|pair| filtered_out.contains(&pair));
+            let mut body = profiles::render_block(
+                &plans,
+                args.mode,
+                planned.settings.hints,
+                &session.name,
+                &exe,
+            )?;
             if !args.prune && !stale.is_empty() {
-                body.push_str(&render_stale(&stale)?);
+                body.push_str(&render_stale(&stale, &is_filtered)?);
             }
+            let kept_filtered = stale.iter().filter(|s| is_filtered(s)).count();
             summary = Summary {
                 written: plans.len(),
                 added: wanted
@@ -75,7 +96,13 @@ pub async fn run(ctx: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
                     .filter(|n| !existing_names.contains(**n))
                     .count(),
                 removed: renamed.len() + if args.prune { stale.len() } else { 0 },
-                kept_stale: if args.prune { 0 } else { stale.len() },
+                kept_stale: if args.prune {
+                    0
+                } else {
+                    stale.len() - kept_filtered
+                },
+                kept_filtered: if args.prune { 0 } else { kept_filtered },
+                filtered: planned.plans.len() - plans.len(),
             };
             let new_text = config.splice_block(&id, Some(&body))?;
             if new_text == config.text {
@@ -105,7 +132,7 @@ pub async fn run(ctx: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
                 summary.written,
                 summary.added,
                 summary.removed,
-                stale_note(summary.kept_stale)
+                stale_note(&summary)
             );
         } else if changed {
             eprintln!(
@@ -115,47 +142,68 @@ pub async fn run(ctx: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
                 path.display(),
                 summary.added,
                 summary.removed,
-                stale_note(summary.kept_stale)
+                stale_note(&summary)
             );
         } else {
             eprintln!(
                 "Session {}: {} profiles, already up to date{}.",
                 session.name,
                 summary.written,
-                stale_note(summary.kept_stale)
+                stale_note(&summary)
             );
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn stale_note(kept: usize) -> String {
-    if kept == 0 {
-        String::new()
-    } else {
-        format!("; {kept} no longer assigned, kept (--prune removes them)")
+fn stale_note(s: &Summary) -> String {
+    let mut note = String::new();
+    if s.filtered > 0 {
+        note.push_str(&format!(
+            "; {} left out by include/exclude patterns",
+            s.filtered
+        ));
     }
+    match (s.kept_stale, s.kept_filtered) {
+        (0, 0) => {}
+        (stale, 0) => note.push_str(&format!(
+            "; {stale} no longer assigned, kept (--prune removes them)"
+        )),
+        (0, filtered) => note.push_str(&format!(
+            "; {filtered} filtered out, kept (--prune removes them)"
+        )),
+        (stale, filtered) => note.push_str(&format!(
+            "; {stale} no longer assigned and {filtered} filtered out, kept (--prune removes them)"
+        )),
+    }
+    note
 }
 
-/// The account id and role a profile of awsso's block was written for (both modes write
-/// `aws_account_id` and `role_name`; the `sso_*` keys are a fallback for hand-edited blocks).
-fn pair_of(s: &Section) -> Option<(&str, &str)> {
-    let account = s
-        .get("aws_account_id")
-        .or_else(|| s.get("sso_account_id"))?;
-    let role = s.get("role_name").or_else(|| s.get("sso_role_name"))?;
-    Some((account, role))
+/// The account id and role a profile of awsso's block was written for: its `sso_*` keys or its
+/// `credential_process` line (what every hint level writes), else the `full` level's hint keys.
+fn pair_of(config: &ConfigFile, s: &Section) -> Option<(String, String)> {
+    if let Ok((target, _)) = crate::creds::target_of_profile(config, &s.name) {
+        return Some((target.account_id, target.role_name));
+    }
+    let account = s.get("aws_account_id")?;
+    let role = s.get("role_name")?;
+    Some((account.to_owned(), role.to_owned()))
 }
 
-/// Profiles of the block whose account or role disappeared, kept as they were (they were written by awsso,
-/// so re-rendering their keys through the checked writer is lossless).
-fn render_stale(stale: &[&Section]) -> anyhow::Result<String> {
+/// Profiles of the block whose account or role disappeared or that a filter leaves out, kept as they were
+/// (they were written by awsso, so re-rendering their keys through the checked writer is lossless).
+fn render_stale(
+    stale: &[&Section],
+    is_filtered: &dyn Fn(&Section) -> bool,
+) -> anyhow::Result<String> {
     let mut out = String::new();
     for s in stale {
         out.push('\n');
-        out.push_str(&awsconfig::render_comment(
-            "no longer assigned in the access portal; `awsso sync --prune` removes it",
-        )?);
+        out.push_str(&awsconfig::render_comment(if is_filtered(s) {
+            "left out by an include/exclude pattern; `awsso sync --prune` removes it"
+        } else {
+            "no longer assigned in the access portal; `awsso sync --prune` removes it"
+        })?);
         let entries: Vec<(&str, &str)> = s
             .entries
             .iter()

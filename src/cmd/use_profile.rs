@@ -99,7 +99,7 @@ fn unsynced_session(config: &ConfigFile, name: &str) -> Option<String> {
         .find(|s| {
             crate::listing::load_cached(s)
                 .and_then(|l| super::ls::plans_for(config, s, &l, None).ok())
-                .is_some_and(|plans| plans.iter().any(|p| p.name == name))
+                .is_some_and(|planned| planned.plans.iter().any(|p| p.name == name))
         })
         .map(|s| s.name)
 }

@@ -30,8 +30,13 @@
 //! - Comments: lines starting with `#` or `;`, and inline from a `#`/`;` that has whitespace on both
 //!   sides (so `color = #00ffff` is a colour). Values are the text after `=`, trimmed; quotes and
 //!   backslashes are ordinary characters.
-//! - `[defaults]` and `[session NAME]` take `template`, `region` and `colors`; a session's value replaces
-//!   the default's (the colour lists are not merged).
+//! - `[defaults]` and `[session NAME]` take `template`, `region`, `colors` and `hints`; a session's value
+//!   replaces the default's (the colour lists are not merged).
+//! - `hints`: `full`, `minimal` (default) or `none`: which hint keys the profiles carry (below).
+//! - `include`, `exclude`: glob patterns separated by commas (a comma inside `{…}` belongs to the glob),
+//!   matched case-insensitively against the account name, the account id, the role name, `NAME/ROLE` and
+//!   `ID/ROLE`; `sync` writes the pairs an include pattern matches (every pair without one) unless an
+//!   exclude pattern matches. Names are planned for every pair first, so a filter never renames a profile.
 //! - `template`: placeholders `{account_name}` `{account_id}` `{role_name}` `{session}`, at least one of
 //!   the first two; the literal text may use ASCII letters, digits and `- _ . / @ + :` (what a profile
 //!   name can hold). Default `{account_name}/{role_name}`.
@@ -58,6 +63,12 @@
 //!
 //! # Keys written per profile
 //!
+//! Every key of every profile costs every SDK process that reads the config (botocore, the AWS CLI and
+//! the JS SDK parse the whole file at start; `scripts/bench-config-cost.sh` measures it), so the hint
+//! keys depend on `hints`: `none` writes the credential keys and `region`; `minimal` (the default) adds
+//! `granted_color`, the one hint a tool reads from the config at run time; `full` writes all the keys
+//! below. Colours reach the browser through `awsso export` instead.
+//!
 //! - `credential_process = <awsso> creds --session S --account-id ID --role-name ROLE` (mode `process`,
 //!   the default), each word quoted by [`shell_quote`] for both botocore's shlex and `sh -c`. No `sso_*`
 //!   key: the SDKs try those first and would bypass awsso.
@@ -76,15 +87,19 @@
 //! - `awsso_account_name`: the account name as served, sanitised (control characters, `#`, `;` → space).
 //! - `awsso_display_name`: `Name (123456789012)`, with the `name` override applied.
 mod color;
+mod export;
+mod filter;
 mod naming;
 mod render;
 mod settings;
 
 pub use color::{builtin_color, container_color, hashed_color};
+pub use export::{PeacockEntry, PeacockStyle, aesr, peacock, peacock_json};
+pub use filter::{Filter, PatternError};
 pub use naming::{ProfilePlan, is_valid_account_id, is_valid_role_name, plan};
 pub use render::{WRITTEN_KEYS, render_block, shell_quote};
 pub use settings::{
-    AccountOverride, ColorRule, DEFAULT_TEMPLATE, PLACEHOLDERS, Settings, SettingsError,
+    AccountOverride, ColorRule, DEFAULT_TEMPLATE, Hints, PLACEHOLDERS, Settings, SettingsError,
     load_settings, settings_path, validate_template,
 };
 
@@ -134,7 +149,7 @@ mod tests {
         assert_eq!(plans[0].name, "corp-Payments-Admin");
         assert_eq!(plans[0].region, "eu-west-1");
         let exe = PathBuf::from("/usr/bin/awsso");
-        let body = render_block(&plans, Mode::Process, "corp", &exe)?;
+        let body = render_block(&plans, Mode::Process, Hints::Full, "corp", &exe)?;
         assert!(body.starts_with("[profile corp-Payments-Admin]\n"));
         assert!(validate_template("{nope}").is_err());
         Ok(())

@@ -5,14 +5,16 @@ use std::path::Path;
 use super::Mode;
 use super::color::container_color;
 use super::naming::{MAX_VALUE_NAME, ProfilePlan, value_text};
+use super::settings::Hints;
 use crate::awsconfig::{ConfigError, render_section};
 
-/// The managed block's body text for `awsso sync`: one `[profile …]` per plan, separated by a blank line.
-/// Every name and value goes through [`render_section`], which refuses anything that could break out of
-/// its line.
+/// The managed block's body text for `awsso sync`: one `[profile …]` per plan, separated by a blank line,
+/// with the hint keys of `hints`. Every name and value goes through [`render_section`], which refuses
+/// anything that could break out of its line.
 pub fn render_block(
     plans: &[ProfilePlan],
     mode: Mode,
+    hints: Hints,
     session: &str,
     awsso_exe: &Path,
 ) -> Result<String, ConfigError> {
@@ -43,22 +45,26 @@ pub fn render_block(
                 ("sso_role_name", &p.role_name),
             ],
         };
-        entries.extend([
-            ("region", p.region.as_str()),
-            ("color", &p.color),
-            ("granted_color", container_color(&p.color)),
-            ("aws_account_id", &p.account_id),
-            ("role_name", &p.role_name),
-            ("awsso_account_name", &account_name),
-            ("awsso_display_name", &p.display_name),
-        ]);
+        entries.push(("region", p.region.as_str()));
+        match hints {
+            Hints::Full => entries.extend([
+                ("color", p.color.as_str()),
+                ("granted_color", container_color(&p.color)),
+                ("aws_account_id", &p.account_id),
+                ("role_name", &p.role_name),
+                ("awsso_account_name", &account_name),
+                ("awsso_display_name", &p.display_name),
+            ]),
+            Hints::Minimal => entries.push(("granted_color", container_color(&p.color))),
+            Hints::None => {}
+        }
         out.push_str(&render_section(&format!("profile {}", p.name), &entries)?);
     }
     Ok(out)
 }
 
-/// Every key `render_block` writes into a profile, in either mode; `awsso doctor` flags any other key
-/// inside a managed block as a hand edit.
+/// Every key `render_block` writes into a profile, in either mode and at any hint level; `awsso doctor`
+/// flags any other key inside a managed block as a hand edit.
 pub const WRITTEN_KEYS: [&str; 11] = [
     "credential_process",
     "sso_session",
@@ -236,7 +242,7 @@ mod tests {
         assert_eq!(plans.len(), listing.pairs());
         let exe = PathBuf::from("/Users/Jane Doe/it's #1/awsso");
         for mode in [Mode::Process, Mode::Native] {
-            let body = render_block(&plans, mode, "corp", &exe).unwrap();
+            let body = render_block(&plans, mode, Hints::Full, "corp", &exe).unwrap();
             // (1) It parses, alone and spliced into a config as a managed block.
             let cfg = ConfigFile::parse(Path::new("body"), body.clone()).unwrap();
             let spliced =
@@ -303,7 +309,7 @@ mod tests {
             &BTreeSet::new(),
         );
         let exe = PathBuf::from("/tmp/a b/it's #1/$(id)/awsso");
-        let body = render_block(&plans[..4], Mode::Process, "corp", &exe).unwrap();
+        let body = render_block(&plans[..4], Mode::Process, Hints::Full, "corp", &exe).unwrap();
         let cfg = ConfigFile::parse(Path::new("body"), body).unwrap();
         for (section, p) in cfg.sections.iter().zip(&plans) {
             let line = section.get("credential_process").unwrap();
@@ -347,7 +353,7 @@ mod tests {
         let exe = PathBuf::from("/opt/awsso");
         let mut seen = BTreeSet::new();
         for mode in [Mode::Process, Mode::Native] {
-            let body = render_block(&plans, mode, "corp", &exe).unwrap();
+            let body = render_block(&plans, mode, Hints::Full, "corp", &exe).unwrap();
             let cfg = ConfigFile::parse(Path::new("body"), body).unwrap();
             for section in &cfg.sections {
                 seen.extend(section.entries.iter().map(|e| e.key.clone()));
@@ -368,7 +374,7 @@ mod tests {
             &BTreeSet::new(),
         );
         let exe = PathBuf::from("/opt/a b/awsso");
-        let body = render_block(&plans, Mode::Process, "corp", &exe).unwrap();
+        let body = render_block(&plans, Mode::Process, Hints::Full, "corp", &exe).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config");
         std::fs::write(
@@ -434,6 +440,7 @@ mod tests {
         let body = render_block(
             &plans,
             Mode::Process,
+            Hints::Full,
             "corp",
             Path::new("/usr/local/bin/awsso"),
         )
@@ -462,7 +469,14 @@ mod tests {
         );
         assert!(!body.lines().any(|l| l.starts_with("sso_")));
 
-        let body = render_block(&plans[..1], Mode::Native, "corp", Path::new("/unused")).unwrap();
+        let body = render_block(
+            &plans[..1],
+            Mode::Native,
+            Hints::Full,
+            "corp",
+            Path::new("/unused"),
+        )
+        .unwrap();
         assert_eq!(
             body,
             "[profile Prod-Payments/AdministratorAccess]\n\
@@ -479,9 +493,58 @@ mod tests {
         );
         assert!(!body.contains("credential_process"));
         assert_eq!(
-            render_block(&[], Mode::Process, "corp", Path::new("/x")).unwrap(),
+            render_block(&[], Mode::Process, Hints::Full, "corp", Path::new("/x")).unwrap(),
             ""
         );
+    }
+
+    #[test]
+    fn hint_levels_choose_the_keys() {
+        let plans = plan(
+            &hostile_listing(),
+            &Settings::default(),
+            "us-east-1",
+            &BTreeSet::new(),
+        );
+        let exe = PathBuf::from("/opt/awsso");
+        for (hints, mode, want) in [
+            (
+                Hints::Minimal,
+                Mode::Process,
+                &["credential_process", "region", "granted_color"][..],
+            ),
+            (
+                Hints::None,
+                Mode::Process,
+                &["credential_process", "region"][..],
+            ),
+            (
+                Hints::Minimal,
+                Mode::Native,
+                &[
+                    "sso_session",
+                    "sso_account_id",
+                    "sso_role_name",
+                    "region",
+                    "granted_color",
+                ][..],
+            ),
+        ] {
+            let body = render_block(&plans, mode, hints, "corp", &exe).unwrap();
+            let cfg = ConfigFile::parse(Path::new("body"), body).unwrap();
+            assert_eq!(cfg.sections.len(), plans.len());
+            for (section, p) in cfg.sections.iter().zip(&plans) {
+                let keys: Vec<&str> = section.entries.iter().map(|e| e.key.as_str()).collect();
+                assert_eq!(keys, want, "{hints:?} {mode:?}");
+                if hints == Hints::Minimal {
+                    assert_eq!(
+                        section.get("granted_color"),
+                        Some(container_color(&p.color))
+                    );
+                }
+            }
+        }
+        assert_eq!(Hints::default(), Hints::Minimal);
     }
 
     #[test]
@@ -495,13 +558,31 @@ mod tests {
             color: "cc0000".into(),
             display_name: "x (111111111111)".into(),
         };
-        assert!(render_block(&[p.clone()], Mode::Process, "corp", Path::new("/a\nb")).is_err());
+        assert!(
+            render_block(
+                &[p.clone()],
+                Mode::Process,
+                Hints::Full,
+                "corp",
+                Path::new("/a\nb")
+            )
+            .is_err()
+        );
         p.role_name = "R\n[profile evil]".into();
-        assert!(render_block(&[p.clone()], Mode::Process, "corp", Path::new("/x")).is_err());
+        assert!(
+            render_block(
+                &[p.clone()],
+                Mode::Process,
+                Hints::Full,
+                "corp",
+                Path::new("/x")
+            )
+            .is_err()
+        );
         p.role_name = "R".into();
         p.name = "a b".into();
         assert!(matches!(
-            render_block(&[p], Mode::Native, "corp", Path::new("/x")),
+            render_block(&[p], Mode::Native, Hints::Full, "corp", Path::new("/x")),
             Err(ConfigError::UnsafeName { .. })
         ));
     }

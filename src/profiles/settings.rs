@@ -24,6 +24,39 @@ pub struct Settings {
     pub color_rules: Vec<ColorRule>,
     /// By account id.
     pub accounts: BTreeMap<String, AccountOverride>,
+    /// Which hint keys the profiles carry besides their credentials and region.
+    pub hints: Hints,
+    /// Globs: `sync` writes only the pairs one of them matches (all when empty); see [`super::Filter`].
+    pub include: Vec<String>,
+    /// Globs: `sync` leaves out the pairs one of them matches, whatever `include` says.
+    pub exclude: Vec<String>,
+}
+
+/// `hints = full|minimal|none`: how many hint keys each generated profile carries. Every key costs every
+/// AWS process that reads the config at start (see `scripts/bench-config-cost.sh`), so the default is the
+/// one key a tool reads from the config at run time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Hints {
+    /// `color`, `granted_color`, `aws_account_id`, `role_name`, `awsso_account_name`, `awsso_display_name`.
+    Full,
+    /// `granted_color` only.
+    #[default]
+    Minimal,
+    /// No hint key: `credential_process` (or the `sso_*` keys) and `region`.
+    None,
+}
+
+impl Hints {
+    pub const NAMES: [&str; 3] = ["full", "minimal", "none"];
+
+    pub fn parse(v: &str) -> Option<Hints> {
+        match v.to_ascii_lowercase().as_str() {
+            "full" => Some(Hints::Full),
+            "minimal" => Some(Hints::Minimal),
+            "none" => Some(Hints::None),
+            _ => None,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -33,6 +66,9 @@ impl Default for Settings {
             region: None,
             color_rules: Vec::new(),
             accounts: BTreeMap::new(),
+            hints: Hints::default(),
+            include: Vec::new(),
+            exclude: Vec::new(),
         }
     }
 }
@@ -258,6 +294,9 @@ struct Layer {
     template: Option<String>,
     region: Option<String>,
     colors: Option<Vec<ColorRule>>,
+    hints: Option<Hints>,
+    include: Option<Vec<String>>,
+    exclude: Option<Vec<String>>,
 }
 
 /// The whole file, validated.
@@ -400,6 +439,9 @@ impl SettingsFile {
             region: over.region.or(d.region),
             color_rules: over.colors.or(d.colors).unwrap_or_default(),
             accounts: self.accounts,
+            hints: over.hints.or(d.hints).unwrap_or_default(),
+            include: over.include.or(d.include).unwrap_or_default(),
+            exclude: over.exclude.or(d.exclude).unwrap_or_default(),
         }
     }
 }
@@ -425,10 +467,38 @@ where
                     "write pattern=color pairs separated by commas, e.g. prod=cc0000, dev=2e8b57",
                 )
             })?),
+            "hints" => {
+                layer.hints = Some(Hints::parse(value).ok_or_else(|| {
+                    err(
+                        format!("{value:?} is not a hint level"),
+                        "write hints = full, minimal or none",
+                    )
+                })?)
+            }
+            "include" | "exclude" => {
+                let patterns = split_patterns(value);
+                let (include, exclude): (&[String], &[String]) = if key_lc == "include" {
+                    (&patterns, &[])
+                } else {
+                    (&[], &patterns)
+                };
+                super::filter::Filter::new(include, exclude).map_err(|e| {
+                    err(
+                        e.to_string(),
+                        "write glob patterns separated by commas, e.g. prod-*, *-sandbox-*/Admin*",
+                    )
+                })?;
+                if key_lc == "include" {
+                    layer.include = Some(patterns);
+                } else {
+                    layer.exclude = Some(patterns);
+                }
+            }
             _ => {
                 return Err(err(
                     "unknown setting".into(),
-                    "the settings of this section are template, region and colors",
+                    "the settings of this section are template, region, colors, hints, include and \
+                     exclude",
                 ));
             }
         }
@@ -496,6 +566,26 @@ pub(crate) fn parse_color(v: &str) -> Result<String, String> {
     } else {
         Err(format!("{v:?} is not a colour of 6 hex digits"))
     }
+}
+
+/// `a, b{x,y}c` → `["a", "b{x,y}c"]`: commas split, except inside a glob's `{…}`.
+fn split_patterns(v: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0usize, 0);
+    for (i, c) in v.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                out.push(v[start..i].trim().to_owned());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(v[start..].trim().to_owned());
+    out.retain(|p| !p.is_empty());
+    out
 }
 
 fn parse_color_rules(v: &str) -> Result<Vec<ColorRule>, String> {
@@ -627,6 +717,43 @@ profile = payments      # optional full profile-name override
         assert_eq!(other.region, None);
         assert_eq!(other.color_rules.len(), 3);
         assert_eq!(other.accounts.len(), 1);
+    }
+
+    #[test]
+    fn filters_per_session_over_defaults() {
+        let f = parse(
+            "[defaults]\ninclude = prod-*, {dev,qa}-*/Admin*\nexclude = *ReadOnly*\n\
+             [session a]\ninclude = 1111*\n",
+        )
+        .unwrap();
+        let a = f.resolve("a");
+        assert_eq!(a.include, ["1111*"]);
+        assert_eq!(a.exclude, ["*ReadOnly*"]);
+        let f = parse("[defaults]\ninclude = prod-*, {dev,qa}-*/Admin*\n").unwrap();
+        assert_eq!(f.resolve("b").include, ["prod-*", "{dev,qa}-*/Admin*"]);
+        let e = parse("[session a]\nexclude = [abc\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("[session a] exclude: \"[abc\" is not a glob"),
+            "{e}"
+        );
+        assert!(e.hint().unwrap().contains("separated by commas"));
+    }
+
+    #[test]
+    fn hints_per_session_over_defaults() {
+        let f = parse("[defaults]\nhints = full\n[session a]\nhints = None\n").unwrap();
+        assert_eq!(f.resolve("a").hints, Hints::None);
+        let f = parse("[defaults]\nhints = full\n[session a]\nhints = None\n").unwrap();
+        assert_eq!(f.resolve("b").hints, Hints::Full);
+        assert_eq!(parse("").unwrap().resolve("b").hints, Hints::Minimal);
+        let e = parse("[defaults]\nhints = some\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("[defaults] hints: \"some\" is not a hint level"),
+            "{e}"
+        );
+        assert!(e.hint().unwrap().contains("full, minimal or none"));
     }
 
     #[test]

@@ -8,6 +8,7 @@ with a UTF-8 BOM cannot be read at all. No keyring or network is needed: awsso o
 """
 
 import os
+import shlex
 import subprocess
 
 import pytest
@@ -46,8 +47,9 @@ def awsso_offers(config):
     r = awsso(config, "--", "awsso", "use", "", AWSSO_COMPLETE="bash", _CLAP_COMPLETE_INDEX="2",
               _CLAP_IFS="\n")
     assert r.returncode == 0, r.stderr
-    # The positional PROFILE's candidates; the options offered beside them start with `-`.
-    return {w for w in r.stdout.split("\n") if w and not w.startswith("-")}
+    # The positional PROFILE's candidates; the options offered beside them start with `-`. A candidate a
+    # shell would expand (a space, a `#`) is offered quoted for bash, so it is read back as bash reads it.
+    return {shlex.split(w)[0] for w in r.stdout.split("\n") if w and not w.startswith("-")}
 
 
 def awsso_accepts(config, name):

@@ -67,6 +67,10 @@ class User(IsolatedUser):
 def user(tmp_path, sim_url, monkeypatch):
     u = User(tmp_path / "home", sim_url)
     u.config.write_text(USER_CONFIG)
+    # Every hint key (`hints = full`): these tests check them all; the default level writes fewer.
+    settings = u.home / ".config" / "awsso" / "config"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text("[defaults]\nhints = full\n")
     u.run("login", "--start-url", START_URL, "--region", REGION, "--no-browser")
     # botocore in this process reads the same files, and nothing of the developer's own.
     for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):

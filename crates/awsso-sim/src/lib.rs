@@ -69,6 +69,35 @@ impl DeviceOutcome {
     }
 }
 
+/// How the simulator enforces `rate_limit`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RateLimitKind {
+    /// A token bucket refilled at `rate` per second, holding at most max(1, rate) tokens: a burst of
+    /// `rate` calls after a quiet second, then one call per 1/rate s.
+    #[default]
+    TokenBucket,
+    /// At most floor(rate) (at least 1) admitted calls in any sliding one-second window: a call is
+    /// answered 429 when that many were admitted in the second before it. Throttled calls do not count.
+    SlidingWindow,
+}
+
+impl RateLimitKind {
+    pub fn parse(s: &str) -> Option<RateLimitKind> {
+        match s {
+            "token-bucket" => Some(RateLimitKind::TokenBucket),
+            "sliding-window" => Some(RateLimitKind::SlidingWindow),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RateLimitKind::TokenBucket => "token-bucket",
+            RateLimitKind::SlidingWindow => "sliding-window",
+        }
+    }
+}
+
 /// The simulator's knobs. All of them can also be changed at runtime with [`SimHandle::update`]
 /// or `POST /_sim/config`.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,8 +108,10 @@ pub struct SimConfig {
     pub roles_per_account: usize,
     /// Added to every API call (an async sleep, so it never holds a thread).
     pub latency: Duration,
-    /// Calls per second over the whole API (portal + OIDC); burst = max(1, rate); excess → 429.
+    /// Calls per second over the whole API (portal + OIDC); excess → 429. How: [`SimConfig::rate_limit_kind`].
     pub rate_limit: Option<f64>,
+    /// The limiter behind `rate_limit`.
+    pub rate_limit_kind: RateLimitKind,
     /// Every Nth admitted API call (global counter) answers 500 InternalServerException.
     pub error_every: Option<u64>,
     /// Access token lifetime (`expiresIn`).
@@ -170,6 +201,7 @@ impl Default for SimConfig {
             roles_per_account: 2,
             latency: Duration::ZERO,
             rate_limit: None,
+            rate_limit_kind: RateLimitKind::TokenBucket,
             error_every: None,
             token_ttl: Duration::from_secs(8 * 3600),
             refresh_tokens: true,

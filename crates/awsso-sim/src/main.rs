@@ -35,6 +35,10 @@ struct Args {
     /// API calls per second before answering 429.
     #[arg(long)]
     rate_limit: Option<f64>,
+    /// How the rate limit is enforced: token-bucket (burst = rate) or sliding-window (at most rate calls
+    /// in any one-second window).
+    #[arg(long, value_parser = ["token-bucket", "sliding-window"])]
+    rate_limit_kind: Option<String>,
     /// Every Nth API call answers 500.
     #[arg(long)]
     error_every: Option<u64>,
@@ -86,6 +90,11 @@ impl Args {
             roles_per_account: self.roles.unwrap_or(d.roles_per_account),
             latency: self.latency_ms.map_or(d.latency, Duration::from_millis),
             rate_limit: self.rate_limit.filter(|r| *r > 0.0).or(d.rate_limit),
+            rate_limit_kind: self
+                .rate_limit_kind
+                .as_deref()
+                .and_then(awsso_sim::RateLimitKind::parse)
+                .unwrap_or(d.rate_limit_kind),
             error_every: self.error_every.filter(|n| *n > 0).or(d.error_every),
             token_ttl: self.token_ttl.map_or(d.token_ttl, secs),
             refresh_tokens: !self.no_refresh_tokens && d.refresh_tokens,

@@ -3,7 +3,7 @@
 //! counters and the fault knobs (rate limit, injected errors). Transport-agnostic: `server.rs`
 //! turns HTTP into calls on [`Shared`] and results back into HTTP.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -18,7 +18,8 @@ use crate::accounts::{self, Account};
 use crate::ids::{ALNUM, IdGen, UPPER_ALNUM, USER_CODE};
 use crate::wire::ApiError;
 use crate::{
-    AdminCall, DeviceOutcome, IssuedCredentials, IssuedSigninToken, SimConfig, SimInstance,
+    AdminCall, DeviceOutcome, IssuedCredentials, IssuedSigninToken, RateLimitKind, SimConfig,
+    SimInstance,
 };
 
 pub(crate) const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -117,6 +118,44 @@ struct RefreshToken {
     session: u64,
 }
 
+/// The limiter behind `rate_limit`, of the configured kind.
+enum Limiter {
+    Bucket(Bucket),
+    /// The admission times of the last second, oldest first, and the most calls a second admits.
+    Window(VecDeque<Instant>, usize),
+}
+
+impl Limiter {
+    fn new(rate: Option<f64>, kind: RateLimitKind) -> Option<Limiter> {
+        let rate = rate?;
+        match kind {
+            RateLimitKind::TokenBucket => Bucket::new(rate).map(Limiter::Bucket),
+            RateLimitKind::SlidingWindow => (!rate.is_nan())
+                .then(|| Limiter::Window(VecDeque::new(), (rate.floor() as usize).max(1))),
+        }
+    }
+
+    fn take(&mut self, now: Instant) -> bool {
+        match self {
+            Limiter::Bucket(b) => b.take(now),
+            Limiter::Window(admitted, max) => {
+                while admitted
+                    .front()
+                    .is_some_and(|t| now.saturating_duration_since(*t) >= Duration::from_secs(1))
+                {
+                    admitted.pop_front();
+                }
+                if admitted.len() < *max {
+                    admitted.push_back(now);
+                    true
+                } else {
+                    false
+                }
+            }
+        }
+    }
+}
+
 struct Bucket {
     rate: f64,
     burst: f64,
@@ -169,7 +208,7 @@ pub(crate) struct State {
     revoked_sessions: HashSet<u64>,
     counts: BTreeMap<&'static str, u64>,
     admitted_calls: u64,
-    bucket: Option<Bucket>,
+    bucket: Option<Limiter>,
     pub(crate) issued: Vec<IssuedCredentials>,
     pub(crate) signin_tokens: Vec<IssuedSigninToken>,
     pub(crate) admin_calls: Vec<AdminCall>,
@@ -198,7 +237,7 @@ impl Shared {
         let state = State {
             accounts: Arc::new(accounts::generate(config.accounts, config.hostile_names)),
             roles: Arc::new(roles_for(&config)),
-            bucket: config.rate_limit.and_then(Bucket::new),
+            bucket: Limiter::new(config.rate_limit, config.rate_limit_kind),
             config,
             clients: HashMap::new(),
             client_order: Vec::new(),
@@ -818,8 +857,8 @@ impl State {
             (Some(a), Some(b)) => a.to_bits() == b.to_bits(),
             (a, b) => a.is_none() && b.is_none(),
         };
-        if !same_rate {
-            self.bucket = cfg.rate_limit.and_then(Bucket::new);
+        if !same_rate || old.rate_limit_kind != cfg.rate_limit_kind {
+            self.bucket = Limiter::new(cfg.rate_limit, cfg.rate_limit_kind);
         }
     }
 
@@ -1056,6 +1095,7 @@ fn config_json(c: &SimConfig) -> Value {
         "roles_per_account": c.roles_per_account,
         "latency_ms": c.latency.as_millis() as u64,
         "rate_limit": c.rate_limit,
+        "rate_limit_kind": c.rate_limit_kind.name(),
         "error_every": c.error_every,
         "token_ttl": c.token_ttl.as_secs_f64(),
         "refresh_tokens": c.refresh_tokens,
@@ -1100,6 +1140,12 @@ fn apply_config_json(c: &mut SimConfig, patch: &Value) -> Result<(), String> {
                             .ok_or("rate_limit must be a positive number or null")?,
                     ),
                 }
+            }
+            "rate_limit_kind" => {
+                c.rate_limit_kind = v
+                    .as_str()
+                    .and_then(RateLimitKind::parse)
+                    .ok_or("rate_limit_kind must be \"token-bucket\" or \"sliding-window\"")?
             }
             "error_every" => {
                 c.error_every = match v {
@@ -1146,6 +1192,35 @@ fn apply_config_json(c: &mut SimConfig, patch: &Value) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sliding window admits `rate` calls in any one second, however they are spread; a token bucket
+    /// refills continuously, so it admits a call 1/rate s after its burst.
+    #[test]
+    fn the_two_limiters() {
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let mut w = Limiter::new(Some(20.0), RateLimitKind::SlidingWindow).unwrap();
+        let mut b = Limiter::new(Some(20.0), RateLimitKind::TokenBucket).unwrap();
+        for i in 0..20 {
+            assert!(w.take(ms(i * 10)), "window call {i}");
+            assert!(b.take(t0), "bucket call {i}");
+        }
+        assert!(!w.take(ms(200)));
+        assert!(!b.take(t0));
+        assert!(b.take(ms(60)), "the bucket refilled one token in 50 ms");
+        assert!(
+            !w.take(ms(999)),
+            "the first call is still inside the window"
+        );
+        assert!(w.take(ms(1000)), "the first call left the window");
+        assert!(!w.take(ms(1005)));
+        assert!(w.take(ms(1010)));
+        // Throttled calls do not count: 20 admitted per second, whatever is refused.
+        let mut w = Limiter::new(Some(20.5), RateLimitKind::SlidingWindow).unwrap();
+        let admitted = (0..2000).filter(|i| w.take(ms(i * 5))).count();
+        assert_eq!(admitted, 200);
+        assert!(Limiter::new(None, RateLimitKind::SlidingWindow).is_none());
+    }
 
     #[test]
     fn pkce_challenge_matches_an_independent_computation() {

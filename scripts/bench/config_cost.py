@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Start-time cost of AWS config files for real AWS clients (driven by scripts/bench-config-cost.sh).
+
+    config_cost.py --runs N --spec SPEC.json
+
+SPEC.json: {"tools": {NAME: {"time": [argv...], "count": [argv...]}},
+            "sizes": {LABEL: {VARIANT: CONFIG_PATH, ...}}, "expect": {LABEL: PROFILES}}
+Every command runs with AWS_CONFIG_FILE set to the variant's config. `count` must print the number of
+profiles the tool sees (a check that it parsed the whole file); `time` is what is timed.
+
+The variants of one tool and size are timed round-robin (variant A, B, C, A, B, C, ...) rather than one
+after the other as hyperfine does: the machine is shared, and a load that drifts during the run then
+falls on every variant alike instead of on whichever ran last. Two warm-up rounds are not counted.
+Each run records the wall time and the child's CPU time (user + system, from wait4): on a machine that
+other jobs share, the wall time also holds the time spent waiting for a CPU, which the CPU time does not.
+Prints one JSON object: {tool: {size: {variant: {"wall": median_s, "cpu": median_s}}}}.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def run(argv, config, capture=False):
+    env = dict(os.environ, AWS_CONFIG_FILE=config)
+    out = subprocess.run(
+        argv,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    if out.returncode != 0:
+        sys.exit(f"failed ({out.returncode}) with {config}: {argv}\n{out.stderr}")
+    return out.stdout
+
+
+def timed(argv, config):
+    """(wall seconds, CPU seconds) of one run of argv."""
+    env = dict(os.environ, AWS_CONFIG_FILE=config)
+    t0 = time.perf_counter()
+    p = subprocess.Popen(
+        argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        run(argv, config)  # again, to show its error
+        sys.exit(f"failed ({p.returncode}) with {config}: {argv}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--spec", required=True)
+    args = ap.parse_args()
+    with open(args.spec) as f:
+        spec = json.load(f)
+    result = {}
+    for tool, cmds in spec["tools"].items():
+        result[tool] = {}
+        for size, variants in spec["sizes"].items():
+            for variant, config in variants.items():
+                seen = int(run(cmds["count"], config, capture=True).strip())
+                want = spec["expect"][size][variant]
+                if seen != want:
+                    sys.exit(f"{tool} sees {seen} profiles in {variant}/{size}, expected {want}")
+            times = {v: [] for v in variants}
+            for i in range(args.runs + 2):
+                for variant, config in variants.items():
+                    t = timed(cmds["time"], config)
+                    if i >= 2:
+                        times[variant].append(t)
+            result[tool][size] = {
+                v: {
+                    "wall": statistics.median(w for w, _ in t),
+                    "cpu": statistics.median(c for _, c in t),
+                }
+                for v, t in times.items()
+            }
+            print(
+                f"  {tool} {size}: "
+                + ", ".join(
+                    f"{v} {m['cpu'] * 1000:.0f} ms cpu / {m['wall'] * 1000:.0f} ms wall"
+                    for v, m in result[tool][size].items()
+                ),
+                file=sys.stderr,
+            )
+    json.dump(result, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
