@@ -102,22 +102,18 @@ impl Kernel {
             let Ok(ring) = KeyRing::from_special_id(ring, false) else {
                 continue;
             };
-            match ring.search(desc) {
-                Ok(key) if owned_by(&key, uid) => return Ok(Some((key, false))),
-                Ok(_) => {
-                    tracing::warn!("ignoring a kernel key named like awsso's that another uid owns")
-                }
+            match search_owned(&ring, desc, uid) {
+                Ok(Some(key)) => return Ok(Some((key, false))),
+                Ok(None) => {}
                 // A keyring this process may not search cannot hold a key it linked there.
                 Err(e) if is_absent(e) || e == KeyError::AccessDenied => {}
                 Err(e) => last_err = Some(e),
             }
         }
         if let Some(ring) = Self::persistent() {
-            match ring.search(desc) {
-                Ok(key) if owned_by(&key, uid) => return Ok(Some((key, true))),
-                Ok(_) => {
-                    tracing::warn!("ignoring a kernel key named like awsso's that another uid owns")
-                }
+            match search_owned(&ring, desc, uid) {
+                Ok(Some(key)) => return Ok(Some((key, true))),
+                Ok(None) => {}
                 Err(e) if is_absent(e) => {}
                 Err(e) => last_err = Some(e),
             }
@@ -224,19 +220,40 @@ fn finish(key: Key, expires_at: Option<i64>) -> Result<(), KeyError> {
 
 /// Whether `key` belongs to `uid`, making it owner-only if an earlier awsso version left it readable by
 /// possessors.
-fn owned_by(key: &Key, uid: u32) -> bool {
-    let Ok(meta) = key.metadata() else {
-        return false;
-    };
-    if meta.get_uid() != uid {
-        return false;
+/// The key named `desc` in `ring` when this uid owns it. A key that vanishes between the search and
+/// the look at its owner was replaced by a concurrent writer (each write invalidates the previous
+/// version): the search is repeated, a few times at most, rather than taking it for another uid's.
+fn search_owned(ring: &KeyRing, desc: &str, uid: u32) -> Result<Option<Key>, KeyError> {
+    for _ in 0..4 {
+        let key = ring.search(desc)?;
+        match owner(&key) {
+            Some(owner) if owner == uid => {
+                make_owner_only(&key);
+                return Ok(Some(key));
+            }
+            Some(_) => {
+                tracing::warn!("ignoring a kernel key named like awsso's that another uid owns");
+                return Ok(None);
+            }
+            None => continue,
+        }
     }
-    if meta.get_perms().bits() != OWNER_ONLY
+    Ok(None)
+}
+
+/// The uid owning `key`; `None` when it is gone (invalidated, revoked, expired) by the time we look.
+fn owner(key: &Key) -> Option<u32> {
+    key.metadata().ok().map(|m| m.get_uid())
+}
+
+/// Entries written by an older awsso had the kernel's default permissions: made owner-only on first read.
+fn make_owner_only(key: &Key) {
+    if let Ok(meta) = key.metadata()
+        && meta.get_perms().bits() != OWNER_ONLY
         && let Err(e) = key.set_perms(KeyPermissions::from_u32(OWNER_ONLY))
     {
         tracing::debug!("could not make an old kernel key owner-only: {e}");
     }
-    true
 }
 
 /// The errors that mean "no such (live) key" here: missing, expired, revoked or invalidated (searches report
