@@ -1,6 +1,10 @@
 //! Opening URLs in the person's browser, only where one can be: `$BROWSER` set, a desktop session, or a
 //! platform that always has one. Over a plain SSH session awsso prints the URL instead. A URL that is a
-//! credential never goes on the browser's command line: [`Handoff`] stands in for it.
+//! credential never goes on the browser's command line: [`Handoff`] stands in for it. [`Launcher`] picks
+//! the program: the desktop's default (or `$BROWSER`), or a named one, such as a Chromium-family browser
+//! found on PATH for `awsso console --browser-profile`.
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 
 /// Whether a browser can plausibly be opened from here.
 pub fn available() -> bool {
@@ -33,6 +37,155 @@ pub fn open(url: &str) {
             tracing::debug!("could not open a browser: {e}");
         }
     });
+}
+
+/// Chromium-family browsers that take `--profile-directory`, in the order they are looked for on PATH.
+pub const CHROMIUM_BROWSERS: [&str; 5] = [
+    "google-chrome",
+    "google-chrome-stable",
+    "chromium",
+    "chromium-browser",
+    "microsoft-edge",
+];
+
+/// The longest profile directory name accepted (Chrome's own are `Default`, `Profile 1`, …).
+pub const MAX_PROFILE_DIRECTORY: usize = 100;
+
+/// Why no browser could be chosen.
+#[derive(Debug, thiserror::Error)]
+pub enum BrowserError {
+    #[error("none of {} is on PATH", CHROMIUM_BROWSERS.join(", "))]
+    NoChromium,
+    #[error("{0:?} is not a browser profile directory name")]
+    BadProfileDirectory(String),
+}
+
+impl BrowserError {
+    pub fn hint(&self) -> String {
+        match self {
+            BrowserError::NoChromium => {
+                "pass --browser PATH (or set AWSSO_BROWSER) to a Chrome, Chromium or Edge binary; on macOS: \
+                 --browser '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome'"
+                    .into()
+            }
+            BrowserError::BadProfileDirectory(_) => format!(
+                "use the last part of \"Profile Path\" in chrome://version, e.g. Default or \"Profile 1\" \
+                 (at most {MAX_PROFILE_DIRECTORY} characters, no control characters or slashes)"
+            ),
+        }
+    }
+}
+
+/// How the browser is started for a URL.
+#[derive(Debug, Clone)]
+pub enum Launcher {
+    /// The desktop's default browser, or `$BROWSER`.
+    Default,
+    /// This program, with `args` and then the URL, each one argv word: no shell ever parses them.
+    Program {
+        program: PathBuf,
+        args: Vec<OsString>,
+    },
+}
+
+impl Launcher {
+    /// A Chromium-family browser opening the URL in the profile directory `name`: `program` when given,
+    /// else the first of [`CHROMIUM_BROWSERS`] on PATH.
+    pub fn chromium_profile(program: Option<&Path>, name: &str) -> Result<Launcher, BrowserError> {
+        let name = profile_directory(name)?;
+        let program = match program {
+            Some(p) => p.to_path_buf(),
+            None => find_on_path(&CHROMIUM_BROWSERS).ok_or(BrowserError::NoChromium)?,
+        };
+        Ok(Launcher::Program {
+            program,
+            args: vec![format!("--profile-directory={name}").into()],
+        })
+    }
+
+    /// Whether a browser can plausibly be started: a named program always can be tried.
+    pub fn available(&self) -> bool {
+        match self {
+            Launcher::Default => available(),
+            Launcher::Program { .. } => true,
+        }
+    }
+
+    /// Starts the browser on `url` and returns once it was started. The default launcher may block
+    /// until a text browser is closed, so callers run this off the async runtime. Only http(s) URLs and
+    /// the `ext+container:` links awsso builds itself are opened.
+    pub fn open(&self, url: &str) -> std::io::Result<()> {
+        if !(url.starts_with("https://")
+            || url.starts_with("http://")
+            || url.starts_with("ext+container:"))
+        {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not opening a URL of this kind in the browser",
+            ));
+        }
+        match self {
+            Launcher::Default => {
+                let options = webbrowser::BrowserOptions::new()
+                    .with_suppress_output(true)
+                    .clone();
+                webbrowser::open_browser_with_options(webbrowser::Browser::Default, url, &options)
+            }
+            Launcher::Program { program, args } => {
+                // Not waited for: a browser that was not running yet stays in the foreground.
+                std::process::Command::new(program)
+                    .args(args)
+                    .arg(url)
+                    .stdin(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .map(drop)
+            }
+        }
+    }
+}
+
+/// A profile directory name as one argv word: bounded, no control characters, no path separators.
+fn profile_directory(name: &str) -> Result<&str, BrowserError> {
+    let ok = !name.trim().is_empty()
+        && name.chars().count() <= MAX_PROFILE_DIRECTORY
+        && !name
+            .chars()
+            .any(|c| c.is_control() || c == '/' || c == '\\');
+    if ok {
+        Ok(name)
+    } else {
+        Err(BrowserError::BadProfileDirectory(crate::output::sanitize(
+            name, 60,
+        )))
+    }
+}
+
+/// The first of `names` that is an executable file in a PATH directory.
+fn find_on_path(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    names.iter().find_map(|name| {
+        std::env::split_paths(&path)
+            .filter(|dir| dir.is_absolute())
+            .map(|dir| dir.join(name))
+            .find(|p| is_executable(p))
+    })
+}
+
+fn is_executable(p: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(p) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        meta.is_file() && meta.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        meta.is_file()
+    }
 }
 
 /// A one-shot loopback link standing in for a secret URL (a federation sign-in URL signs in whoever opens

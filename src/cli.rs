@@ -277,6 +277,29 @@ pub struct ConsoleArgs {
     /// the access portal's link; needs a valid login.
     #[arg(long)]
     pub federated: bool,
+
+    /// Open the console in this Chrome, Chromium or Edge profile (`--profile-directory`), so that
+    /// accounts signed in to different profiles stay signed in at once. NAME is the last part of "Profile
+    /// Path" in chrome://version, e.g. `Default` or `Profile 1`. The browser is --browser, else the first
+    /// of google-chrome, google-chrome-stable, chromium, chromium-browser, microsoft-edge on PATH.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["print", "container"])]
+    pub browser_profile: Option<String>,
+
+    /// Open the console in a Firefox container named after the account and role (e.g. `Prod
+    /// Payments/ReadOnlyAccess`) and coloured like the profile, through an `ext+container:` link. Needs
+    /// the "Open external links in a container" add-on, and Firefox as the default browser (or
+    /// BROWSER=firefox, or --browser firefox). With --print, prints that link.
+    #[arg(long)]
+    pub container: bool,
+
+    /// The container's name instead of ACCOUNT/ROLE (with --container).
+    #[arg(long, value_name = "NAME", requires = "container")]
+    pub container_name: Option<String>,
+
+    /// The browser program to run with the URL as its last argument (no shell) [default: the desktop's
+    /// default browser, or $BROWSER].
+    #[arg(long, value_name = "PATH", env = "AWSSO_BROWSER", value_hint = clap::ValueHint::ExecutablePath)]
+    pub browser: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

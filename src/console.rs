@@ -1,6 +1,7 @@
 //! Links into the AWS Management Console: the access portal's shortcut (which needs no credentials: the
 //! portal signs the browser in itself), the federation sign-in URL built from role credentials
-//! (getSigninToken), console destinations named by service, and the hosts of each partition.
+//! (getSigninToken), console destinations named by service, the hosts of each partition, and the
+//! `ext+container:` links that open a URL in a named, coloured Firefox container.
 //!
 //! Also the one plain HTTP GET awsso makes outside the SDKs (the federation endpoint is not an SDK
 //! service), which `doctor` reuses to read a server's `Date` header. It runs on the hyper, hyper-util and
@@ -270,6 +271,93 @@ pub fn shortcut_url(
     url
 }
 
+/// The colours a container can be created with by the "Open external links in a container" extension
+/// (its `color` parameter accepts only these).
+pub const CONTAINER_COLORS: [&str; 8] = [
+    "blue",
+    "turquoise",
+    "green",
+    "yellow",
+    "orange",
+    "red",
+    "pink",
+    "purple",
+];
+
+/// The longest container name awsso builds or accepts.
+pub const MAX_CONTAINER_NAME: usize = 100;
+/// How much of the account name goes into a container name.
+const MAX_CONTAINER_ACCOUNT: usize = 64;
+
+/// The link the "Open external links in a container" Firefox extension (honsiorovskyi) handles: open `url`
+/// in the container `name`, creating it with `color` when it does not exist. Every value is
+/// percent-encoded, so a name holding `&`, `=`, `#` or a newline stays inside its parameter (the
+/// extension reads them with `URLSearchParams`, which also reads `+` as a space: it is encoded too).
+pub fn container_url(name: &str, color: &str, url: &str) -> String {
+    format!(
+        "ext+container:name={}&color={}&url={}",
+        encode(name),
+        encode(color),
+        encode(url)
+    )
+}
+
+/// The container of an account's role, e.g. `Prod Payments/ReadOnlyAccess`: the account name as served
+/// (untrusted: control characters become spaces, runs of spaces one, at most 64 characters), or the
+/// account id when nothing is left of it.
+pub fn container_name(account_name: Option<&str>, account_id: &str, role_name: &str) -> String {
+    let cleaned = account_name
+        .map(|n| {
+            n.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .map(|n| n.chars().take(MAX_CONTAINER_ACCOUNT).collect::<String>())
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
+    let account = cleaned.unwrap_or_else(|| account_id.to_string());
+    let name = format!("{account}/{role_name}");
+    name.chars().take(MAX_CONTAINER_NAME).collect()
+}
+
+/// Whether a container name given with `--container-name` is usable: not blank, at most
+/// [`MAX_CONTAINER_NAME`] characters, no control characters.
+pub fn is_valid_container_name(name: &str) -> bool {
+    !name.trim().is_empty()
+        && name.chars().count() <= MAX_CONTAINER_NAME
+        && !name.chars().any(char::is_control)
+}
+
+/// The container colour of a profile: its `granted_color` when that is a container colour, else the
+/// container colour nearest its `color` (6 hex digits, `#` allowed), else the colour `awsso sync` would
+/// give the account by default (the built-in rules on its name, else a hash of its id).
+pub fn container_color(
+    granted_color: Option<&str>,
+    color: Option<&str>,
+    account_name: Option<&str>,
+    account_id: &str,
+) -> &'static str {
+    if let Some(known) = granted_color
+        .map(|g| g.trim().to_ascii_lowercase())
+        .and_then(|g| CONTAINER_COLORS.iter().find(|c| **c == g))
+    {
+        return known;
+    }
+    let hex = color
+        .map(|c| c.trim().trim_start_matches('#').to_ascii_lowercase())
+        .filter(|c| c.len() == 6 && c.chars().all(|d| d.is_ascii_hexdigit()));
+    let hex = hex.unwrap_or_else(|| {
+        account_name
+            .and_then(crate::profiles::builtin_color)
+            .unwrap_or_else(|| crate::profiles::hashed_color(account_id))
+            .to_string()
+    });
+    crate::profiles::container_color(&hex)
+}
+
 /// The sign-in endpoint for a partition: `AWSSO_SIGNIN_ENDPOINT` when set, else the partition's own.
 pub fn signin_endpoint(region: &str) -> String {
     std::env::var(SIGNIN_ENDPOINT_VAR)
@@ -529,6 +617,61 @@ mod tests {
         assert_eq!(
             shortcut_url("https://d-1.awsapps.com/start", "1", "R", None),
             "https://d-1.awsapps.com/start/#/console?account_id=1&role_name=R"
+        );
+    }
+
+    #[test]
+    fn container_links_keep_every_value_inside_its_parameter() {
+        assert_eq!(
+            container_url(
+                "Prod & Co=1/Admin",
+                "red",
+                "https://d-1.awsapps.com/start/#/console?account_id=1&role_name=R+x"
+            ),
+            "ext+container:name=Prod%20%26%20Co%3D1%2FAdmin&color=red&url=https%3A%2F%2Fd-1.awsapps.com\
+             %2Fstart%2F%23%2Fconsole%3Faccount_id%3D1%26role_name%3DR%2Bx"
+        );
+        assert_eq!(
+            container_name(Some("evil\n[profile x]\t a"), "111111111111", "Admin"),
+            "evil [profile x] a/Admin"
+        );
+        assert_eq!(
+            container_name(Some(" \n "), "111111111111", "Admin"),
+            "111111111111/Admin"
+        );
+        assert_eq!(
+            container_name(None, "111111111111", "Admin"),
+            "111111111111/Admin"
+        );
+        let long = container_name(Some(&"x".repeat(300)), "1", "R");
+        assert_eq!(long, format!("{}/R", "x".repeat(64)));
+        assert!(!is_valid_container_name("a\nb"));
+        assert!(!is_valid_container_name(&"a".repeat(101)));
+        assert!(!is_valid_container_name("  "));
+        assert!(is_valid_container_name("Work & Play"));
+    }
+
+    #[test]
+    fn container_colours_prefer_the_profiles_own() {
+        assert_eq!(
+            container_color(Some("Purple"), Some("cc0000"), None, "1"),
+            "purple"
+        );
+        // Not a container colour: the hex decides.
+        assert_eq!(
+            container_color(Some("toolbar"), Some("#cc0000"), None, "1"),
+            "red"
+        );
+        assert_eq!(container_color(None, Some("2e8b57"), None, "1"), "green");
+        assert_eq!(
+            container_color(None, Some("zzz"), Some("payments-prod"), "1"),
+            "red"
+        );
+        assert_eq!(container_color(None, None, Some("staging"), "1"), "orange");
+        let hashed = container_color(None, None, Some("plain"), "123456789012");
+        assert_eq!(
+            hashed,
+            crate::profiles::container_color(crate::profiles::hashed_color("123456789012"))
         );
     }
 
