@@ -109,8 +109,15 @@ fn resolve_key(config_path: &Path, session: &str) -> String {
     format!("kc-resolve:{hex}")
 }
 
-/// The cache the warm path reads, when there is one (see [`Store::keyutils_cache`]).
+/// The cache the warm path reads, when there is one (see [`Store::keyutils_cache`]). With the kernel
+/// keyring as the primary store the cache is the same keyring under its `kc-` keys: the warm path (and
+/// `awsso prompt`) then works the same way whichever store holds the token.
 pub fn open(primary: StoreKind) -> Option<Store> {
+    if primary == StoreKind::Keyutils
+        && !std::env::var_os("AWSSO_NO_KEYUTILS_CACHE").is_some_and(|v| !v.is_empty() && v != "0")
+    {
+        return Store::open(StoreKind::Keyutils).ok();
+    }
     Store::keyutils_cache(primary)
 }
 
@@ -204,8 +211,21 @@ pub fn remember_resolution(
         fp,
         scope: scope.to_string(),
     };
-    if let Err(e) = cache.set_json(&resolve_key(config_path, session), &r) {
+    // Not secret, and cheap to record again on the next slow call: bounded so that nothing awsso leaves in
+    // the kernel keyring lives forever.
+    let until = sso::now() + RESOLUTION_LIFETIME;
+    if let Err(e) = cache.set_json_until(&resolve_key(config_path, session), &r, until) {
         tracing::debug!("could not record the session resolution in the kernel keyring: {e}");
+    }
+}
+
+/// How long a recorded resolution is trusted before the config is parsed again.
+const RESOLUTION_LIFETIME: i64 = 12 * 3600;
+
+/// Forgets which instance `session` meant in `config_path` (logout), whatever the store settings.
+pub fn forget_resolution(config_path: &Path, session: &str) {
+    if let Some(kernel) = open_for_invalidation() {
+        let _ = kernel.delete(&resolve_key(config_path, session));
     }
 }
 

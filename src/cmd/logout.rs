@@ -22,6 +22,7 @@ pub async fn run(ctx: &Context, args: LogoutArgs) -> anyhow::Result<ExitCode> {
     let store = ctx.open_store()?;
     for s in &sessions {
         logout(&store, s).await?;
+        crate::credcache::forget_resolution(&ctx.config_path, &s.name);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -44,7 +44,7 @@ pub fn run(ctx: &Context, args: PromptArgs) -> anyhow::Result<ExitCode> {
 
 /// The expiry of the role's credentials in the kernel-keyring cache (scoped to the instance and the
 /// login, as the warm `creds` path reads it); never the Secret Service, which would cost a D-Bus round trip
-/// per prompt. With the kernel keyring as the primary store there is no cache, so no time is shown.
+/// per prompt.
 fn cached_expiration(ctx: &Context, target: &Target) -> Option<i64> {
     let cache = crate::credcache::open(ctx.store_kind)?;
     crate::credcache::cached_expiration(
