@@ -113,9 +113,7 @@ fn resolve_key(config_path: &Path, session: &str) -> String {
 /// keyring as the primary store the cache is the same keyring under its `kc-` keys: the warm path (and
 /// `awsso prompt`) then works the same way whichever store holds the token.
 pub fn open(primary: StoreKind) -> Option<Store> {
-    if primary == StoreKind::Keyutils
-        && !std::env::var_os("AWSSO_NO_KEYUTILS_CACHE").is_some_and(|v| !v.is_empty() && v != "0")
-    {
+    if primary == StoreKind::Keyutils && !Store::cache_disabled() {
         return Store::open(StoreKind::Keyutils).ok();
     }
     Store::keyutils_cache(primary)

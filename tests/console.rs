@@ -9,15 +9,6 @@ use common::*;
 
 const ACCOUNT: &str = "100000000001";
 
-fn quick() -> SimConfig {
-    SimConfig {
-        interval: 1,
-        approve_after_polls: 1,
-        device_outcome: DeviceOutcome::Approve,
-        ..SimConfig::default()
-    }
-}
-
 /// A config with the login's session and one awsso profile in `us-east-2`.
 fn write_config(user: &User) {
     user.write_config(&format!(

@@ -13,15 +13,6 @@ use common::*;
 
 const ACCOUNT: &str = "100000000001";
 
-fn quick() -> SimConfig {
-    SimConfig {
-        interval: 1,
-        approve_after_polls: 1,
-        device_outcome: DeviceOutcome::Approve,
-        ..SimConfig::default()
-    }
-}
-
 const SESSION_SECTION: &str = "[sso-session d-test123]\nsso_start_url = https://d-test123.awsapps.com/start\n\
                                sso_region = eu-west-1\nsso_registration_scopes = sso:account:access\n\n";
 

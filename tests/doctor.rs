@@ -8,15 +8,6 @@ use std::path::Path;
 use common::*;
 use serde_json::Value;
 
-fn quick() -> SimConfig {
-    SimConfig {
-        interval: 1,
-        approve_after_polls: 1,
-        device_outcome: DeviceOutcome::Approve,
-        ..SimConfig::default()
-    }
-}
-
 /// `doctor --json ARGS` with extra environment variables: (exit code, checks).
 fn doctor(user: &User, args: &[&str], vars: &[(&str, &str)]) -> (i32, Vec<Value>, Run) {
     let mut all = vec!["doctor", "--json"];

@@ -13,15 +13,6 @@ use common::*;
 const ACCOUNT: &str = "100000000001";
 const ROLE: &str = "ReadOnlyAccess";
 
-fn quick() -> SimConfig {
-    SimConfig {
-        interval: 1,
-        approve_after_polls: 1,
-        device_outcome: DeviceOutcome::Approve,
-        ..SimConfig::default()
-    }
-}
-
 /// The login's session and an awsso profile `dev` for it.
 fn write_config(user: &User) {
     user.write_config(&format!(

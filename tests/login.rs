@@ -5,14 +5,6 @@ use std::time::Duration;
 
 use common::*;
 
-fn quick() -> SimConfig {
-    SimConfig {
-        interval: 1,
-        approve_after_polls: 1,
-        ..SimConfig::default()
-    }
-}
-
 /// Writes an executable "browser" script into the user's HOME; awsso runs it through `$BROWSER`.
 fn browser_script(user: &User, name: &str, python: &str) -> std::path::PathBuf {
     let path = user.home.path().join(name);

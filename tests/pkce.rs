@@ -12,15 +12,6 @@ use common::*;
 /// `src/login/pkce.rs` CONNECTION_TIMEOUT: how long awsso gives one connection to send its request.
 const PER_CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
 
-fn quick() -> SimConfig {
-    SimConfig {
-        interval: 1,
-        approve_after_polls: 1,
-        device_outcome: DeviceOutcome::Approve,
-        ..SimConfig::default()
-    }
-}
-
 /// An executable Python "browser" in the user's HOME that writes what it saw to `browser.json`.
 fn browser(user: &User, body: &str) -> (PathBuf, PathBuf) {
     let out = user.home.path().join("browser.json");

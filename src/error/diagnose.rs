@@ -280,10 +280,9 @@ impl Diagnose for LoginError {
             LoginError::Store(e) => e.exit_kind(),
             LoginError::Lock(e) => e.exit_kind(),
             LoginError::Cancelled => ExitKind::Interrupted,
-            LoginError::Io { .. }
-            | LoginError::TimedOut { .. }
-            | LoginError::StateMismatch
-            | LoginError::Callback { .. } => ExitKind::Failure,
+            LoginError::Io { .. } | LoginError::TimedOut { .. } | LoginError::Callback { .. } => {
+                ExitKind::Failure
+            }
         }
     }
     fn advice(&self) -> Option<String> {

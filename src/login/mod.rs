@@ -63,10 +63,6 @@ pub enum LoginError {
     Cancelled,
     #[error("the browser did not come back within {secs} s")]
     TimedOut { secs: u64 },
-    #[error(
-        "the sign-in callback carried the wrong state (not this login's answer); nothing was stored"
-    )]
-    StateMismatch,
     #[error("sign-in failed: {error}: {description}")]
     Callback { error: String, description: String },
 }
@@ -104,9 +100,6 @@ impl LoginError {
             LoginError::Store(e) => e.hint(),
             LoginError::TimedOut { .. } => {
                 Some("try again with a longer --timeout, or use `--flow device`".into())
-            }
-            LoginError::StateMismatch => {
-                Some("start the login again and finish it in the browser window it opens".into())
             }
             _ => None,
         }

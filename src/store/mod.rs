@@ -200,11 +200,16 @@ impl Store {
         self.fallback.as_ref().map(|f| f.reason.as_str())
     }
 
+    /// `AWSSO_NO_KEYUTILS_CACHE` set (to anything but empty or `0`): no kernel-keyring cache.
+    pub fn cache_disabled() -> bool {
+        std::env::var_os("AWSSO_NO_KEYUTILS_CACHE").is_some_and(|v| !v.is_empty() && v != "0")
+    }
+
     /// The kernel keyring as a fast cache in front of a slower primary store (Linux, Secret Service): a read
     /// is a system call, not a D-Bus round trip. `None` where no kernel keyring is reachable, when the
     /// primary already is the kernel keyring, or when `AWSSO_NO_KEYUTILS_CACHE` is set.
     pub fn keyutils_cache(primary: StoreKind) -> Option<Store> {
-        if std::env::var_os("AWSSO_NO_KEYUTILS_CACHE").is_some_and(|v| !v.is_empty() && v != "0") {
+        if Store::cache_disabled() {
             return None;
         }
         if !matches!(primary, StoreKind::Auto | StoreKind::SecretService) {

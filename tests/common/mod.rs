@@ -19,6 +19,16 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_awsso")
 }
 
+/// A simulator that approves a device code on the first poll, polled every second: logins take ~1 s.
+pub fn quick() -> SimConfig {
+    SimConfig {
+        interval: 1,
+        approve_after_polls: 1,
+        device_outcome: DeviceOutcome::Approve,
+        ..SimConfig::default()
+    }
+}
+
 /// One person's machine: a home directory, a config file, a keyring namespace, a simulator.
 pub struct User {
     pub home: tempfile::TempDir,
