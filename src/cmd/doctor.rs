@@ -246,7 +246,7 @@ async fn instance_checks(
             "pass --region REGION (repeatable)",
         )];
     }
-    let endpoint = doctor::admin_endpoint(&env);
+    let endpoint = sso::endpoints::admin_endpoint(&env);
     let mut checks = Vec::new();
     for region in regions {
         if !session::valid_region(&region) {
@@ -257,7 +257,8 @@ async fn instance_checks(
             ));
             continue;
         }
-        match doctor::list_instances(&region, credentials.clone(), endpoint.as_deref()).await {
+        let admin = sso::Admin::new(&region, credentials.clone(), endpoint.as_deref());
+        match admin.list_instances().await {
             Ok(instances) => checks.push(doctor::instances_check(
                 &region,
                 &instances,

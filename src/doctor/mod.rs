@@ -21,7 +21,7 @@ pub use blocks::{ExpectedProfile, block_checks, expected_profiles};
 pub use clock::{SKEW_FAIL, SKEW_WARN, clock_check, parse_http_date};
 pub use config::{config_check, config_shape_checks, duplicate_sessions, session_checks};
 pub use environment::environment_checks;
-pub use instances::{Instance, admin_endpoint, instances_check, list_instances};
+pub use instances::{Instance, instances_check};
 pub use profiles::{awsso_command, executable_exists, legacy_checks, profile_checks};
 pub use tokens::token_checks;
 

@@ -1,4 +1,5 @@
-//! Where the SSO OIDC and portal APIs live for a region, following the SDK's endpoint-override rules.
+//! Where the SSO OIDC, portal and sso-admin APIs live for a region, following the SDK's endpoint-override
+//! rules.
 //!
 //! The SDK's own resolver would find the default hosts, but awsso needs the OIDC URL itself too (the PKCE
 //! `/authorize` page is opened in a browser, not called through the SDK), so both are resolved here once.
@@ -20,20 +21,9 @@ impl Endpoints {
     }
 
     pub fn resolve_with(region: &str, env: impl Fn(&str) -> Option<String>) -> Endpoints {
-        let ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-        let pick = |service_var: &str| -> Option<String> {
-            if ignore {
-                return None;
-            }
-            env(service_var)
-                .or_else(|| env("AWS_ENDPOINT_URL"))
-                .map(|v| v.trim().trim_end_matches('/').to_string())
-                .filter(|v| !v.is_empty())
-        };
         let suffix = dns_suffix(region);
-        let oidc = pick("AWS_ENDPOINT_URL_SSO_OIDC");
-        let portal = pick("AWS_ENDPOINT_URL_SSO");
+        let oidc = configured("AWS_ENDPOINT_URL_SSO_OIDC", &env);
+        let portal = configured("AWS_ENDPOINT_URL_SSO", &env);
         Endpoints {
             oidc_overridden: oidc.is_some(),
             portal_overridden: portal.is_some(),
@@ -41,6 +31,26 @@ impl Endpoints {
             portal: portal.unwrap_or_else(|| format!("https://portal.sso.{region}.{suffix}")),
         }
     }
+}
+
+/// The endpoint configured for one service: its own variable (`service_var`), else `AWS_ENDPOINT_URL`; none
+/// when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true (the SDKs' rules).
+pub fn configured(service_var: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    if env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    {
+        return None;
+    }
+    env(service_var)
+        .or_else(|| env("AWS_ENDPOINT_URL"))
+        .map(|v| v.trim().trim_end_matches('/').to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// The sso-admin endpoint when one is configured (`AWS_ENDPOINT_URL_SSO_ADMIN`, else `AWS_ENDPOINT_URL`);
+/// `None` leaves the region's default to the SDK.
+pub fn admin_endpoint(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    configured("AWS_ENDPOINT_URL_SSO_ADMIN", env)
 }
 
 /// The partition's DNS suffix for a region name.
@@ -99,5 +109,20 @@ mod tests {
         );
         assert_eq!(e.portal, "https://portal.sso.us-east-1.amazonaws.com");
         assert!(!e.portal_overridden);
+    }
+
+    #[test]
+    fn admin_endpoint_follows_the_sdk_rules() {
+        let env = |k: &str| match k {
+            "AWS_ENDPOINT_URL" => Some("http://global/".to_string()),
+            _ => None,
+        };
+        assert_eq!(admin_endpoint(&env).as_deref(), Some("http://global"));
+        let ignore = |k: &str| match k {
+            "AWS_ENDPOINT_URL_SSO_ADMIN" => Some("http://x".to_string()),
+            "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS" => Some("true".to_string()),
+            _ => None,
+        };
+        assert_eq!(admin_endpoint(&ignore), None);
     }
 }

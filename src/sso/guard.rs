@@ -3,7 +3,7 @@
 //! explain an answer the SDK could not read (malformed JSON, not UTF-8) by operation and cause.
 //!
 //! The cap is an SDK interceptor that wraps the response body before deserialisation, so it holds for
-//! every call of both clients whatever the transport.
+//! every call of every client (OIDC, portal, sso-admin) whatever the transport.
 use std::error::Error as StdError;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -44,7 +44,7 @@ pub enum Refused {
     },
 }
 
-/// The interceptor both SDK clients carry.
+/// The interceptor every SDK client of awsso carries (see `client.rs`).
 #[derive(Debug)]
 pub struct AnswerGuard;
 
