@@ -3,7 +3,7 @@
 //! The binary in `main.rs` is a thin shell over this library so that tests reach every piece. Module map:
 //! `cli` (clap types), `cmd` (one module per subcommand), `awsconfig` (the AWS config file), `session`
 //! (sso-sessions and their tokens), `login` (device and PKCE flows), `sso` (the Identity Center client),
-//! `store` (the OS keyring), `console` (console links, federation sign-in), `doctor` (the checks of
+//! `store` (the OS keyring), `console` (console links), `signin` (federation sign-in), `doctor` (the checks of
 //! `awsso doctor`), `complete` (shell completion candidates), `server` (the container-credentials
 //! endpoint), `child` (a supervised child process), `picker` (the interactive profile finder), `prompt`
 //! (the shell-prompt segment), `envfile` (dotenv and JSON output of `env`), `creds` (role credentials),
@@ -37,6 +37,7 @@ pub mod secret;
 pub mod server;
 pub mod session;
 pub mod shell;
+pub mod signin;
 pub mod sso;
 pub mod store;
 

@@ -18,7 +18,7 @@ use crate::console;
 use crate::error::UserError;
 use crate::output::sanitize;
 use crate::secret::Secret;
-use crate::session;
+use crate::{session, signin};
 
 /// How long to wait for the browser launcher; GUI browsers are spawned and return at once, text browsers
 /// only return when closed.
@@ -103,9 +103,9 @@ pub async fn run(ctx: &Context, mut args: ConsoleArgs) -> anyhow::Result<ExitCod
         .into());
     }
     let (creds, session) = credentials_for(ctx, &config, &target, false).await?;
-    let endpoint = console::signin_endpoint(&session.region);
+    let endpoint = signin::signin_endpoint(&session.region);
     let landing = destination.unwrap_or_else(|| console::home(&region));
-    let url: Secret<String> = console::federated_url(&endpoint, &creds, &landing).await?;
+    let url: Secret<String> = signin::federated_url(&endpoint, &creds, &landing).await?;
     if args.print {
         // With --container too, the printed link wraps the sign-in URL: it is as much a secret.
         println!("{}", wrap(url.expose()));

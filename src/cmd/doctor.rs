@@ -171,8 +171,7 @@ async fn clock_checks(sessions: &[SessionConfig]) -> Vec<Check> {
     let mut checks = Vec::new();
     for endpoint in endpoints {
         let before = session::now_ms();
-        let reply =
-            crate::console::http_get(&format!("{endpoint}/"), Duration::from_secs(10)).await;
+        let reply = crate::signin::http_get(&format!("{endpoint}/"), Duration::from_secs(10)).await;
         let after = session::now_ms();
         checks.push(match reply {
             Ok(r) => {

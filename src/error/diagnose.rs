@@ -11,7 +11,7 @@ use std::io;
 use super::{ExitKind, UserError};
 use crate::awsconfig::ConfigError;
 use crate::browser::HandoffError;
-use crate::console::{ConsoleError, HttpError};
+use crate::console::ConsoleError;
 use crate::creds::{CredsError, ProfileError};
 use crate::envfile::EnvFileError;
 use crate::listing::ListError;
@@ -20,6 +20,7 @@ use crate::login::LoginError;
 use crate::profiles::SettingsError;
 use crate::server::ServerError;
 use crate::session::{SessionError, TokenError};
+use crate::signin::HttpError;
 use crate::sso::SsoError;
 use crate::store::StoreError;
 
