@@ -1,6 +1,10 @@
 //! The environment of `awsso env` in formats that are not shell code: a dotenv file as `docker run
 //! --env-file` reads it (`NAME=value`, the value taken literally, no quoting), and a JSON object for tools.
+//! Also the [`MARKER`] that labels every environment awsso makes (`env`, `exec`), which `doctor` reads.
 use std::collections::BTreeMap;
+
+/// Set by awsso in the environments it makes: which profile is in use (and a guard against nesting).
+pub const MARKER: &str = "AWSSO_PROFILE";
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnvFileError {

@@ -9,8 +9,7 @@ use crate::creds::Target;
 use crate::output::rfc3339;
 use crate::sso::RoleCredentials;
 
-/// Set by awsso in the environments it makes: which profile is in use (and a guard against nesting).
-pub const MARKER: &str = "AWSSO_PROFILE";
+pub use crate::envfile::MARKER;
 /// Cleared: they would make the SDKs ignore the exported keys or pick another profile.
 pub const CLEARED: [&str; 3] = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"];
 

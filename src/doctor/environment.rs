@@ -11,7 +11,7 @@ pub fn environment_checks(
     config: Option<&ConfigFile>,
 ) -> Vec<Check> {
     let set = |k: &str| env(k).filter(|v| !v.is_empty());
-    if let Some(label) = set(crate::cmd::env::MARKER) {
+    if let Some(label) = set(crate::envfile::MARKER) {
         return vec![Check::ok(
             "environment",
             format!(
