@@ -346,36 +346,5 @@ async fn admin_credentials(
 
 fn print_human(checks: &[Check]) {
     let color = stdout_is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let paint = |status: Status| -> (&'static str, &'static str) {
-        if !color {
-            return ("", "");
-        }
-        match status {
-            Status::Ok => ("\x1b[32m", "\x1b[0m"),
-            Status::Warn => ("\x1b[1;33m", "\x1b[0m"),
-            Status::Fail => ("\x1b[1;31m", "\x1b[0m"),
-        }
-    };
-    let width = checks.iter().map(|c| c.check.len()).max().unwrap_or(0);
-    for c in checks {
-        let (on, off) = paint(c.status);
-        println!(
-            "{on}{:<4}{off}  {:<width$}  {}",
-            c.status.name(),
-            c.check,
-            c.message
-        );
-        if let Some(fix) = &c.fix {
-            println!("{:<4}  {:<width$}  fix: {fix}", "", "");
-        }
-    }
-    let count = |s: Status| checks.iter().filter(|c| c.status == s).count();
-    println!(
-        "\n{} ok, {} warning{}, {} failure{}",
-        count(Status::Ok),
-        count(Status::Warn),
-        if count(Status::Warn) == 1 { "" } else { "s" },
-        count(Status::Fail),
-        if count(Status::Fail) == 1 { "" } else { "s" },
-    );
+    print!("{}", doctor::report(checks, color));
 }

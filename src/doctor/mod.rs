@@ -84,6 +84,49 @@ impl Check {
     }
 }
 
+/// The findings as `awsso doctor` prints them: one line per finding (its fix indented below), the
+/// verdicts coloured when `color`, then the tally.
+pub fn report(checks: &[Check], color: bool) -> String {
+    use std::fmt::Write;
+
+    let paint = |status: Status| -> (&'static str, &'static str) {
+        if !color {
+            return ("", "");
+        }
+        match status {
+            Status::Ok => ("\x1b[32m", "\x1b[0m"),
+            Status::Warn => ("\x1b[1;33m", "\x1b[0m"),
+            Status::Fail => ("\x1b[1;31m", "\x1b[0m"),
+        }
+    };
+    let mut out = String::new();
+    let width = checks.iter().map(|c| c.check.len()).max().unwrap_or(0);
+    for c in checks {
+        let (on, off) = paint(c.status);
+        let _ = writeln!(
+            out,
+            "{on}{:<4}{off}  {:<width$}  {}",
+            c.status.name(),
+            c.check,
+            c.message
+        );
+        if let Some(fix) = &c.fix {
+            let _ = writeln!(out, "{:<4}  {:<width$}  fix: {fix}", "", "");
+        }
+    }
+    let count = |s: Status| checks.iter().filter(|c| c.status == s).count();
+    let _ = writeln!(
+        out,
+        "\n{} ok, {} warning{}, {} failure{}",
+        count(Status::Ok),
+        count(Status::Warn),
+        if count(Status::Warn) == 1 { "" } else { "s" },
+        count(Status::Fail),
+        if count(Status::Fail) == 1 { "" } else { "s" },
+    );
+    out
+}
+
 /// Names shown to the person come from files and servers: one safe line each.
 fn show(s: &str) -> String {
     sanitize(s, 100)
@@ -91,6 +134,42 @@ fn show(s: &str) -> String {
 
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_aligns_findings_and_counts_them() {
+        let checks = [
+            Check::ok("store", "works"),
+            Check::warn("environment", "AWS_PROFILE is set", "unset it"),
+            Check::fail("config", "does not parse", "fix line 3"),
+        ];
+        let plain = report(&checks, false);
+        // Status (4) and the widest check name (11) padded, two spaces after each: fixes line up under
+        // the messages.
+        let under = " ".repeat(4 + 2 + 11 + 2);
+        assert_eq!(
+            plain,
+            format!(
+                "ok    store        works\n\
+                 warn  environment  AWS_PROFILE is set\n\
+                 {under}fix: unset it\n\
+                 fail  config       does not parse\n\
+                 {under}fix: fix line 3\n\
+                 \n1 ok, 1 warning, 1 failure\n"
+            )
+        );
+        assert!(!plain.contains('\x1b'));
+        let coloured = report(&checks, true);
+        assert!(
+            coloured.starts_with("\x1b[32mok  \x1b[0m  store"),
+            "{coloured:?}"
+        );
+        assert!(report(&[], false).ends_with("0 ok, 0 warnings, 0 failures\n"));
+    }
 }
 
 #[cfg(test)]
