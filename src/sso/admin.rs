@@ -110,3 +110,82 @@ where
         _ => AdminError::Other(sanitize(&DisplayErrorContext(&e).to_string(), 300)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    use super::*;
+
+    /// A loopback server that answers every request with `response` (the bytes of an HTTP/1.1 answer).
+    fn canned(response: &'static str) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some((k, v)) = line.split_once(':')
+                        && k.eq_ignore_ascii_case("content-length")
+                    {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let _ = stream.write_all(response.as_bytes());
+            }
+        });
+        url
+    }
+
+    fn admin(url: &str) -> Admin {
+        let keys =
+            aws_credential_types::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
+        Admin::new("eu-west-1", keys, Some(url))
+    }
+
+    #[tokio::test]
+    async fn instances_are_read_and_hostile_answers_refused() {
+        let ok = canned(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: 139\r\n\r\n\
+             {\"Instances\":[{\"InstanceArn\":\"arn:aws:sso:::instance/ssoins-1\",\"IdentityStoreId\":\"d-1\",\
+             \"OwnerAccountId\":\"111111111111\",\"Status\":\"ACTIVE\"}]}",
+        );
+        let found = admin(&ok).list_instances().await.unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].owner_account_id, "111111111111");
+        assert_eq!(found[0].status, "ACTIVE");
+
+        // The shared answer guard holds for sso-admin too: no redirects, no oversized answers.
+        let redirect = canned(
+            "HTTP/1.1 302 Found\r\nLocation: http://elsewhere/\r\nContent-Length: 0\r\n\r\n",
+        );
+        let e = admin(&redirect).list_instances().await.unwrap_err();
+        assert!(
+            matches!(&e, AdminError::Refused(m) if m.contains("redirect")),
+            "{e}"
+        );
+        let huge = canned(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: 300000000\r\n\r\n{",
+        );
+        let e = admin(&huge).list_instances().await.unwrap_err();
+        assert!(
+            matches!(&e, AdminError::Refused(m) if m.contains("larger than")),
+            "{e}"
+        );
+
+        let denied = canned(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: 63\r\n\r\n\
+             {\"__type\":\"AccessDeniedException\",\"message\":\"no\\u001b[31m way\"}",
+        );
+        let e = admin(&denied).list_instances().await.unwrap_err();
+        assert_eq!(e.to_string(), "AccessDeniedException: no?[31m way");
+    }
+}
