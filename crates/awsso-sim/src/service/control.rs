@@ -5,9 +5,12 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 
+use super::json::InstanceJson;
 use super::{DeviceStatus, RegisteredClient, Shared};
+use crate::hostile::{Hostile, HostileJson};
 use crate::{DeviceOutcome, IssuedCredentials, RateLimitKind, SimConfig, SimInstance};
 
 impl Shared {
@@ -117,133 +120,180 @@ impl Shared {
     }
 }
 
-/// An instance as ListInstances serialises it (and `/_sim/config` shows it).
-pub(crate) fn instance_json(i: &SimInstance) -> Value {
-    let mut v = json!({
-        "InstanceArn": i.instance_arn,
-        "IdentityStoreId": i.identity_store_id,
-        "OwnerAccountId": i.owner_account_id,
-        "Status": i.status,
-        "CreatedDate": i.created_date,
-    });
-    if let Some(name) = &i.name {
-        v["Name"] = Value::String(name.clone());
-    }
-    v
-}
-
-fn instance_from_json(v: &Value) -> Result<SimInstance, String> {
-    let field = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-    let required = |k: &str| field(k).ok_or(format!("instances[].{k} must be a string"));
-    Ok(SimInstance {
-        instance_arn: required("InstanceArn")?,
-        identity_store_id: required("IdentityStoreId")?,
-        owner_account_id: required("OwnerAccountId")?,
-        name: field("Name"),
-        status: field("Status").unwrap_or_else(|| "ACTIVE".to_owned()),
-        created_date: v
-            .get("CreatedDate")
-            .and_then(Value::as_i64)
-            .unwrap_or(1_700_000_000),
-    })
+/// `GET /_sim/config`: every knob, under the names `POST /_sim/config` takes.
+#[derive(Serialize)]
+struct ConfigView {
+    accounts: usize,
+    roles_per_account: usize,
+    latency_ms: u64,
+    rate_limit: Option<f64>,
+    rate_limit_kind: &'static str,
+    error_every: Option<u64>,
+    token_ttl: f64,
+    refresh_tokens: bool,
+    credentials_ttl: f64,
+    client_ttl: f64,
+    device_code_ttl: f64,
+    interval: u64,
+    approve_after_polls: u32,
+    device_outcome: &'static str,
+    hostile_names: bool,
+    page_size: usize,
+    clock_offset_secs: i64,
+    instances: Vec<InstanceJson>,
+    hostile: HostileJson,
 }
 
 fn config_json(c: &SimConfig) -> Value {
-    json!({
-        "accounts": c.accounts,
-        "roles_per_account": c.roles_per_account,
-        "latency_ms": c.latency.as_millis() as u64,
-        "rate_limit": c.rate_limit,
-        "rate_limit_kind": c.rate_limit_kind.name(),
-        "error_every": c.error_every,
-        "token_ttl": c.token_ttl.as_secs_f64(),
-        "refresh_tokens": c.refresh_tokens,
-        "credentials_ttl": c.credentials_ttl.as_secs_f64(),
-        "client_ttl": c.client_ttl.as_secs_f64(),
-        "device_code_ttl": c.device_code_ttl.as_secs_f64(),
-        "interval": c.interval,
-        "approve_after_polls": c.approve_after_polls,
-        "device_outcome": c.device_outcome.as_str(),
-        "hostile_names": c.hostile_names,
-        "page_size": c.page_size,
-        "clock_offset_secs": c.clock_offset_secs,
-        "instances": c.instances.iter().map(instance_json).collect::<Vec<_>>(),
-        "hostile": crate::hostile::to_json(&c.hostile),
-    })
+    let view = ConfigView {
+        accounts: c.accounts,
+        roles_per_account: c.roles_per_account,
+        latency_ms: c.latency.as_millis() as u64,
+        rate_limit: c.rate_limit,
+        rate_limit_kind: c.rate_limit_kind.name(),
+        error_every: c.error_every,
+        token_ttl: c.token_ttl.as_secs_f64(),
+        refresh_tokens: c.refresh_tokens,
+        credentials_ttl: c.credentials_ttl.as_secs_f64(),
+        client_ttl: c.client_ttl.as_secs_f64(),
+        device_code_ttl: c.device_code_ttl.as_secs_f64(),
+        interval: c.interval,
+        approve_after_polls: c.approve_after_polls,
+        device_outcome: c.device_outcome.as_str(),
+        hostile_names: c.hostile_names,
+        page_size: c.page_size,
+        clock_offset_secs: c.clock_offset_secs,
+        instances: c.instances.iter().map(InstanceJson::from).collect(),
+        hostile: HostileJson::from(&c.hostile),
+    };
+    // Plain structs with string keys: serialising them cannot fail.
+    serde_json::to_value(view).unwrap_or_default()
 }
 
-/// Applies a partial config; unknown keys are rejected so that a typo in a test fails loudly.
+/// `POST /_sim/config`: the knobs to change, each absent (unchanged) or set; unknown keys are
+/// refused so that a typo in a test fails loudly. `null` is a value only where it means "off".
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigPatch {
+    #[serde(default, deserialize_with = "present")]
+    accounts: Option<usize>,
+    #[serde(default, deserialize_with = "present")]
+    roles_per_account: Option<usize>,
+    #[serde(default, deserialize_with = "present")]
+    latency_ms: Option<u64>,
+    #[serde(default, deserialize_with = "present")]
+    rate_limit: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "present")]
+    rate_limit_kind: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    error_every: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "present")]
+    token_ttl: Option<f64>,
+    #[serde(default, deserialize_with = "present")]
+    refresh_tokens: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    credentials_ttl: Option<f64>,
+    #[serde(default, deserialize_with = "present")]
+    client_ttl: Option<f64>,
+    #[serde(default, deserialize_with = "present")]
+    device_code_ttl: Option<f64>,
+    #[serde(default, deserialize_with = "present")]
+    interval: Option<u64>,
+    #[serde(default, deserialize_with = "present")]
+    approve_after_polls: Option<u64>,
+    #[serde(default, deserialize_with = "present")]
+    device_outcome: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    hostile_names: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    page_size: Option<usize>,
+    #[serde(default, deserialize_with = "present")]
+    clock_offset_secs: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    instances: Option<Vec<InstanceJson>>,
+    #[serde(default, deserialize_with = "present")]
+    hostile: Option<HostileJson>,
+}
+
+/// A key that is there: its value must be a `T` (so `null` only where `T` is an `Option`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+fn secs(key: &str, s: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(s)
+        .map_err(|_| format!("{key} must be a non-negative number of seconds"))
+}
+
+/// Applies a partial config to `c`; on error `c` may be half-changed (callers apply it to a copy).
 fn apply_config_json(c: &mut SimConfig, patch: &Value) -> Result<(), String> {
-    let obj = patch.as_object().ok_or("config must be a JSON object")?;
-    for (key, v) in obj {
-        let uint = || {
-            v.as_u64()
-                .ok_or(format!("{key} must be a non-negative integer"))
+    if !patch.is_object() {
+        return Err("config must be a JSON object".to_owned());
+    }
+    let p = ConfigPatch::deserialize(patch).map_err(|e| e.to_string())?;
+    if let Some(n) = p.accounts {
+        c.accounts = n;
+    }
+    if let Some(n) = p.roles_per_account {
+        c.roles_per_account = n;
+    }
+    if let Some(ms) = p.latency_ms {
+        c.latency = Duration::from_millis(ms);
+    }
+    if let Some(rate) = p.rate_limit {
+        c.rate_limit = match rate {
+            None => None,
+            Some(r) if r > 0.0 && r.is_finite() => Some(r),
+            Some(_) => return Err("rate_limit must be a positive number or null".to_owned()),
         };
-        let secs = || {
-            v.as_f64()
-                .and_then(|s| Duration::try_from_secs_f64(s).ok())
-                .ok_or(format!("{key} must be a non-negative number of seconds"))
-        };
-        let boolean = || v.as_bool().ok_or(format!("{key} must be a boolean"));
-        match key.as_str() {
-            "accounts" => c.accounts = uint()? as usize,
-            "roles_per_account" => c.roles_per_account = uint()? as usize,
-            "latency_ms" => c.latency = Duration::from_millis(uint()?),
-            "rate_limit" => {
-                c.rate_limit = match v {
-                    Value::Null => None,
-                    _ => Some(
-                        v.as_f64()
-                            .filter(|r| *r > 0.0 && r.is_finite())
-                            .ok_or("rate_limit must be a positive number or null")?,
-                    ),
-                }
-            }
-            "rate_limit_kind" => {
-                c.rate_limit_kind = v
-                    .as_str()
-                    .and_then(RateLimitKind::parse)
-                    .ok_or("rate_limit_kind must be \"token-bucket\" or \"sliding-window\"")?
-            }
-            "error_every" => {
-                c.error_every = match v {
-                    Value::Null => None,
-                    _ => Some(uint()?).filter(|n| *n > 0),
-                }
-            }
-            "token_ttl" => c.token_ttl = secs()?,
-            "clock_offset_secs" => {
-                c.clock_offset_secs = v.as_i64().ok_or("clock_offset_secs must be an integer")?
-            }
-            "refresh_tokens" => c.refresh_tokens = boolean()?,
-            "credentials_ttl" => c.credentials_ttl = secs()?,
-            "client_ttl" => c.client_ttl = secs()?,
-            "device_code_ttl" => c.device_code_ttl = secs()?,
-            "interval" => c.interval = uint()?,
-            "approve_after_polls" => {
-                c.approve_after_polls = u32::try_from(uint()?)
-                    .map_err(|_| "approve_after_polls is too large".to_owned())?
-            }
-            "device_outcome" => {
-                c.device_outcome = v
-                    .as_str()
-                    .and_then(DeviceOutcome::parse)
-                    .ok_or("device_outcome must be approve, deny or expire")?
-            }
-            "hostile_names" => c.hostile_names = boolean()?,
-            "page_size" => c.page_size = uint()? as usize,
-            "instances" => {
-                c.instances = v
-                    .as_array()
-                    .ok_or("instances must be a list")?
-                    .iter()
-                    .map(instance_from_json)
-                    .collect::<Result<_, _>>()?
-            }
-            "hostile" => c.hostile = crate::hostile::from_json(v)?,
-            other => return Err(format!("unknown config key {other:?}")),
-        }
+    }
+    if let Some(kind) = p.rate_limit_kind {
+        c.rate_limit_kind = RateLimitKind::parse(&kind)
+            .ok_or("rate_limit_kind must be \"token-bucket\" or \"sliding-window\"")?;
+    }
+    if let Some(n) = p.error_every {
+        c.error_every = n.filter(|n| *n > 0);
+    }
+    if let Some(s) = p.token_ttl {
+        c.token_ttl = secs("token_ttl", s)?;
+    }
+    if let Some(b) = p.refresh_tokens {
+        c.refresh_tokens = b;
+    }
+    if let Some(s) = p.credentials_ttl {
+        c.credentials_ttl = secs("credentials_ttl", s)?;
+    }
+    if let Some(s) = p.client_ttl {
+        c.client_ttl = secs("client_ttl", s)?;
+    }
+    if let Some(s) = p.device_code_ttl {
+        c.device_code_ttl = secs("device_code_ttl", s)?;
+    }
+    if let Some(n) = p.interval {
+        c.interval = n;
+    }
+    if let Some(n) = p.approve_after_polls {
+        c.approve_after_polls =
+            u32::try_from(n).map_err(|_| "approve_after_polls is too large".to_owned())?;
+    }
+    if let Some(o) = p.device_outcome {
+        c.device_outcome =
+            DeviceOutcome::parse(&o).ok_or("device_outcome must be approve, deny or expire")?;
+    }
+    if let Some(b) = p.hostile_names {
+        c.hostile_names = b;
+    }
+    if let Some(n) = p.page_size {
+        c.page_size = n;
+    }
+    if let Some(s) = p.clock_offset_secs {
+        c.clock_offset_secs = s;
+    }
+    if let Some(list) = p.instances {
+        c.instances = list.into_iter().map(SimInstance::from).collect();
+    }
+    if let Some(h) = p.hostile {
+        c.hostile = Hostile::try_from(h)?;
     }
     Ok(())
 }
@@ -251,6 +301,7 @@ fn apply_config_json(c: &mut SimConfig, patch: &Value) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn config_patch_is_validated_and_atomic() {

@@ -7,10 +7,14 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::json::{object, opt_str, req_str, str_list};
+use super::json::{
+    CreateTokenRequest, CreateTokenResponse, IdTokenClaims, RegisterClientRequest,
+    RegisterClientResponse, StartDeviceAuthorizationRequest, StartDeviceAuthorizationResponse,
+    answer, parse, required,
+};
 use super::{
     AccessToken, AuthCode, Client, DeviceCode, DeviceStatus, RefreshToken, RegisteredClient,
     Shared, State, epoch_secs,
@@ -37,16 +41,10 @@ pub(crate) enum AuthorizeResult {
 
 impl Shared {
     pub(crate) fn register_client(&self, body: &Value) -> Result<Value, ApiError> {
-        let obj = object(body)?;
-        let client_name = req_str(obj, "clientName")?.to_owned();
-        let client_type = req_str(obj, "clientType")?.to_owned();
-        if client_type != "public" {
+        let req: RegisterClientRequest = parse(body)?;
+        if req.client_type != "public" {
             return Err(ApiError::invalid_request("clientType must be \"public\""));
         }
-        let scopes = str_list(obj, "scopes")?;
-        let grant_types = str_list(obj, "grantTypes")?;
-        let redirect_uris = str_list(obj, "redirectUris")?;
-        let issuer_url = opt_str(obj, "issuerUrl")?.map(str::to_owned);
 
         let client_id = self.ids.b64url(16);
         let secret = self.ids.b64url(192);
@@ -58,12 +56,12 @@ impl Shared {
             Client {
                 info: RegisteredClient {
                     client_id: client_id.clone(),
-                    client_name,
-                    client_type,
-                    scopes,
-                    grant_types,
-                    redirect_uris,
-                    issuer_url,
+                    client_name: req.client_name,
+                    client_type: req.client_type,
+                    scopes: req.scopes.unwrap_or_default(),
+                    grant_types: req.grant_types.unwrap_or_default(),
+                    redirect_uris: req.redirect_uris.unwrap_or_default(),
+                    issuer_url: req.issuer_url,
                     expired: false,
                 },
                 secret: secret.clone(),
@@ -71,21 +69,18 @@ impl Shared {
             },
         );
         st.client_order.push(client_id.clone());
-        Ok(json!({
-            "clientId": client_id,
-            "clientSecret": secret,
-            "clientIdIssuedAt": issued_at,
-            "clientSecretExpiresAt": issued_at + ttl.as_secs() as i64,
-        }))
+        answer(&RegisterClientResponse {
+            client_id,
+            client_secret: secret,
+            client_id_issued_at: issued_at,
+            client_secret_expires_at: issued_at + ttl.as_secs() as i64,
+        })
     }
 
     pub(crate) fn start_device_authorization(&self, body: &Value) -> Result<Value, ApiError> {
-        let obj = object(body)?;
-        let client_id = req_str(obj, "clientId")?;
-        let client_secret = req_str(obj, "clientSecret")?;
-        req_str(obj, "startUrl")?;
+        let req: StartDeviceAuthorizationRequest = parse(body)?;
         let mut st = self.lock();
-        st.check_client(client_id, client_secret)?;
+        st.check_client(&req.client_id, &req.client_secret)?;
         let device_code = self.ids.b64url(32);
         let user_code = loop {
             let c = self.ids.chars(8, USER_CODE);
@@ -99,7 +94,7 @@ impl Shared {
         st.device_codes.insert(
             device_code.clone(),
             DeviceCode {
-                client_id: client_id.to_owned(),
+                client_id: req.client_id,
                 expires_at: Instant::now() + ttl,
                 interval,
                 last_poll: None,
@@ -108,36 +103,34 @@ impl Shared {
             },
         );
         st.user_codes.insert(user_code.clone(), device_code.clone());
-        Ok(json!({
-            "deviceCode": device_code,
-            "userCode": user_code,
-            "verificationUri": format!("{}/device", self.url),
-            "verificationUriComplete": format!("{}/device?user_code={user_code}", self.url),
-            "expiresIn": ttl.as_secs(),
-            "interval": interval,
-        }))
+        answer(&StartDeviceAuthorizationResponse {
+            verification_uri: format!("{}/device", self.url),
+            verification_uri_complete: format!("{}/device?user_code={user_code}", self.url),
+            device_code,
+            user_code,
+            expires_in: ttl.as_secs(),
+            interval,
+        })
     }
 
     pub(crate) fn create_token(&self, body: &Value) -> Result<Value, ApiError> {
-        let obj = object(body)?;
-        let client_id = req_str(obj, "clientId")?;
-        let client_secret = req_str(obj, "clientSecret")?;
-        let grant_type = req_str(obj, "grantType")?;
+        let req: CreateTokenRequest = parse(body)?;
+        let client_id = req.client_id.as_str();
         let mut st = self.lock();
-        st.check_client(client_id, client_secret)?;
-        match grant_type {
+        st.check_client(client_id, &req.client_secret)?;
+        match req.grant_type.as_str() {
             DEVICE_GRANT | "device_code" => {
-                let device_code = req_str(obj, "deviceCode")?;
+                let device_code = required(&req.device_code, "deviceCode")?;
                 self.device_grant(&mut st, client_id, device_code)
             }
             "refresh_token" => {
-                let refresh_token = req_str(obj, "refreshToken")?;
+                let refresh_token = required(&req.refresh_token, "refreshToken")?;
                 self.refresh_grant(&mut st, client_id, refresh_token)
             }
             "authorization_code" => {
-                let code = req_str(obj, "code")?;
-                let redirect_uri = opt_str(obj, "redirectUri")?;
-                let verifier = opt_str(obj, "codeVerifier")?;
+                let code = required(&req.code, "code")?;
+                let redirect_uri = req.redirect_uri.as_deref();
+                let verifier = req.code_verifier.as_deref();
                 self.code_grant(&mut st, client_id, code, redirect_uri, verifier)
             }
             other => Err(ApiError::unsupported_grant_type(format!(
@@ -188,7 +181,7 @@ impl Shared {
         dc.status = DeviceStatus::Redeemed;
         let with_refresh = st.refresh_allowed(client_id);
         let session = st.new_session();
-        Ok(self.issue_tokens(st, client_id, session, with_refresh))
+        self.issue_tokens(st, client_id, session, with_refresh)
     }
 
     fn refresh_grant(
@@ -211,7 +204,7 @@ impl Shared {
         if rotate {
             st.refresh_tokens.remove(refresh_token);
         }
-        Ok(self.issue_tokens(st, client_id, session, rotate))
+        self.issue_tokens(st, client_id, session, rotate)
     }
 
     fn code_grant(
@@ -253,10 +246,16 @@ impl Shared {
         }
         let with_refresh = st.refresh_allowed(client_id);
         let session = st.new_session();
-        Ok(self.issue_tokens(st, client_id, session, with_refresh))
+        self.issue_tokens(st, client_id, session, with_refresh)
     }
 
-    fn issue_tokens(&self, st: &mut State, client_id: &str, session: u64, refresh: bool) -> Value {
+    fn issue_tokens(
+        &self,
+        st: &mut State,
+        client_id: &str,
+        session: u64,
+        refresh: bool,
+    ) -> Result<Value, ApiError> {
         let ttl = st.config.token_ttl;
         let access_token = format!("aoa{}", self.ids.b64url(96));
         st.access_tokens.insert(
@@ -268,23 +267,20 @@ impl Shared {
         );
         let now = epoch_secs();
         let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT","kid":"awsso-sim"}"#);
-        let claims = URL_SAFE_NO_PAD.encode(
-            json!({
-                "iss": self.url,
-                "aud": client_id,
-                "sub": "awsso-sim-user",
-                "iat": now,
-                "exp": now + ttl.as_secs() as i64,
-            })
-            .to_string(),
+        let claims = serde_json::to_string(&IdTokenClaims {
+            aud: client_id,
+            exp: now + ttl.as_secs() as i64,
+            iat: now,
+            iss: &self.url,
+            sub: "awsso-sim-user",
+        })
+        .unwrap_or_default();
+        let id_token = format!(
+            "{header}.{}.{}",
+            URL_SAFE_NO_PAD.encode(claims),
+            self.ids.b64url(64)
         );
-        let mut out = json!({
-            "accessToken": access_token,
-            "tokenType": "Bearer",
-            "expiresIn": ttl.as_secs(),
-            "idToken": format!("{header}.{claims}.{}", self.ids.b64url(64)),
-        });
-        if refresh {
+        let refresh_token = refresh.then(|| {
             let refresh_token = format!("aor{}", self.ids.b64url(96));
             st.refresh_tokens.insert(
                 refresh_token.clone(),
@@ -293,9 +289,15 @@ impl Shared {
                     session,
                 },
             );
-            out["refreshToken"] = Value::String(refresh_token);
-        }
-        out
+            refresh_token
+        });
+        answer(&CreateTokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: ttl.as_secs(),
+            refresh_token,
+            id_token,
+        })
     }
 
     /// The PKCE `/authorize` page. Problems with the client or the redirect URI are shown as a

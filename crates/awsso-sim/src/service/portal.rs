@@ -7,8 +7,12 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::json::{
+    AccountInfo, GetRoleCredentialsResponse, ListAccountRolesResponse, ListAccountsResponse,
+    RoleCredentials, RoleInfo, answer,
+};
 use super::{Shared, epoch_ms};
 use crate::IssuedCredentials;
 use crate::ids::{ALNUM, UPPER_ALNUM};
@@ -26,15 +30,17 @@ impl Shared {
         let page_size = st.config.page_size;
         drop(st);
         let (start, end, next) = paginate(q, "accounts", accounts.len(), page_size)?;
-        let list: Vec<Value> = accounts[start..end]
-            .iter()
-            .map(|a| json!({"accountId": a.id, "accountName": a.name, "emailAddress": a.email}))
-            .collect();
-        let mut out = json!({ "accountList": list });
-        if let Some(next) = next {
-            out["nextToken"] = Value::String(next);
-        }
-        Ok(out)
+        answer(&ListAccountsResponse {
+            account_list: accounts[start..end]
+                .iter()
+                .map(|a| AccountInfo {
+                    account_id: &a.id,
+                    account_name: &a.name,
+                    email_address: &a.email,
+                })
+                .collect(),
+            next_token: next,
+        })
     }
 
     pub(crate) fn list_account_roles(
@@ -53,15 +59,16 @@ impl Shared {
         drop(st);
         let scope = format!("roles:{account_id}");
         let (start, end, next) = paginate(q, &scope, roles.len(), page_size)?;
-        let list: Vec<Value> = roles[start..end]
-            .iter()
-            .map(|r| json!({"roleName": r, "accountId": account_id}))
-            .collect();
-        let mut out = json!({ "roleList": list });
-        if let Some(next) = next {
-            out["nextToken"] = Value::String(next);
-        }
-        Ok(out)
+        answer(&ListAccountRolesResponse {
+            role_list: roles[start..end]
+                .iter()
+                .map(|r| RoleInfo {
+                    role_name: r,
+                    account_id,
+                })
+                .collect(),
+            next_token: next,
+        })
     }
 
     pub(crate) fn get_role_credentials(
@@ -87,14 +94,14 @@ impl Shared {
                 + st.config.credentials_ttl.as_millis() as i64,
         };
         st.issued.push(creds.clone());
-        Ok(json!({
-            "roleCredentials": {
-                "accessKeyId": creds.access_key_id,
-                "secretAccessKey": creds.secret_access_key,
-                "sessionToken": creds.session_token,
-                "expiration": creds.expiration_ms,
-            }
-        }))
+        answer(&GetRoleCredentialsResponse {
+            role_credentials: RoleCredentials {
+                access_key_id: &creds.access_key_id,
+                secret_access_key: &creds.secret_access_key,
+                session_token: &creds.session_token,
+                expiration: creds.expiration_ms,
+            },
+        })
     }
 
     pub(crate) fn logout(&self, token: Option<&str>) -> Result<(), ApiError> {
