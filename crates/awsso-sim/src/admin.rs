@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::service::{
-    InstanceJson, Shared, answer, decode_page_token, encode_page_token, epoch_ms,
+    InstanceJson, Shared, answer, decode_page_token, encode_page_token, epoch_ms, from_value,
 };
 use crate::wire::ApiError;
 use crate::{AdminCall, IssuedSigninToken};
@@ -206,7 +206,7 @@ impl Shared {
         drop(st);
         let req = match body {
             _ if !body.is_object() => ListInstancesRequest::default(),
-            _ => ListInstancesRequest::deserialize(body).map_err(|e| validation(e.to_string()))?,
+            _ => from_value(body).map_err(validation)?,
         };
         let size = match req.max_results {
             None => 100,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use super::json::InstanceJson;
+use super::json::{InstanceJson, from_value};
 use super::{DeviceStatus, RegisteredClient, Shared};
 use crate::hostile::{Hostile, HostileJson};
 use crate::{DeviceOutcome, IssuedCredentials, RateLimitKind, SimConfig, SimInstance};
@@ -230,7 +230,7 @@ fn apply_config_json(c: &mut SimConfig, patch: &Value) -> Result<(), String> {
     if !patch.is_object() {
         return Err("config must be a JSON object".to_owned());
     }
-    let p = ConfigPatch::deserialize(patch).map_err(|e| e.to_string())?;
+    let p: ConfigPatch = from_value(patch)?;
     if let Some(n) = p.accounts {
         c.accounts = n;
     }
@@ -310,6 +310,16 @@ mod tests {
             .update_from_json(&json!({"interval": 5, "nope": 1}))
             .unwrap_err();
         assert!(err.contains("nope"));
+        let err = shared
+            .update_from_json(&json!({"interval": "x"}))
+            .unwrap_err();
+        assert!(err.starts_with("interval: invalid type"), "{err}");
+        let err = shared
+            .update_from_json(&json!({"hostile": {"answers": {"X": {"huge": "big"}}}}))
+            .unwrap_err();
+        assert!(err.starts_with("hostile.answers.X"), "{err}");
+        assert!(shared.update_from_json(&json!({"accounts": null})).is_err());
+        assert!(shared.update_from_json(&json!({"rate_limit": 0})).is_err());
         assert_eq!(
             shared.config().interval,
             1,
@@ -326,5 +336,12 @@ mod tests {
         assert_eq!(c.error_every, Some(3));
         assert_eq!(c.token_ttl, Duration::from_millis(1500));
         assert_eq!(c.device_outcome, DeviceOutcome::Deny);
+        shared
+            .update_from_json(&json!({"rate_limit": null, "error_every": null}))
+            .unwrap();
+        assert_eq!(
+            (shared.config().rate_limit, shared.config().error_every),
+            (None, None)
+        );
     }
 }

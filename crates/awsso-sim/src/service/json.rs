@@ -20,7 +20,18 @@ pub(super) fn parse<'a, T: Deserialize<'a>>(body: &'a Value) -> Result<T, ApiErr
             "Request body must be a JSON object",
         ));
     }
-    T::deserialize(body).map_err(|e| ApiError::invalid_request(e.to_string()))
+    from_value(body).map_err(ApiError::invalid_request)
+}
+
+/// Deserialises `v`, naming the member an error is about (`clientName: invalid type: …`).
+pub(crate) fn from_value<'a, T: Deserialize<'a>>(v: &'a Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        match path.as_str() {
+            "." | "?" => e.into_inner().to_string(),
+            _ => format!("{path}: {}", e.into_inner()),
+        }
+    })
 }
 
 /// An answer as the server sends it (a `Value`, which hostile spoils then edit).
@@ -274,6 +285,7 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.status, 400);
+        assert!(e.message.starts_with("clientId: invalid value"), "{e:?}");
         let r: RegisterClientRequest = parse(&json!({"clientName": "n", "clientType": "public",
             "scopes": null, "issuerUrl": null, "entitledApplicationArn": "arn"}))
         .unwrap();

@@ -25,7 +25,7 @@ use crate::wire::ApiError;
 use crate::{AdminCall, DeviceOutcome, IssuedCredentials, IssuedSigninToken, SimConfig};
 
 use admission::Limiter;
-pub(crate) use json::{InstanceJson, answer};
+pub(crate) use json::{InstanceJson, answer, from_value};
 use oidc::REFRESH_SCOPE;
 pub(crate) use oidc::{AuthorizeResult, DEVICE_GRANT};
 pub(crate) use portal::{decode_page_token, encode_page_token};
