@@ -7,9 +7,12 @@
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::service::{Shared, decode_page_token, encode_page_token, epoch_ms, instance_json};
+use crate::service::{
+    InstanceJson, Shared, answer, decode_page_token, encode_page_token, epoch_ms, from_value,
+};
 use crate::wire::ApiError;
 use crate::{AdminCall, IssuedSigninToken};
 
@@ -23,6 +26,36 @@ pub(crate) struct SignedRequest<'a> {
     pub authorization: Option<&'a str>,
     pub amz_date: Option<&'a str>,
     pub security_token: Option<&'a str>,
+}
+
+/// The ListInstances request body. A body that is not JSON at all reads as the empty request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct ListInstancesRequest {
+    max_results: Option<u64>,
+    next_token: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListInstancesResponse {
+    instances: Vec<InstanceJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
+fn validation(message: impl Into<String>) -> ApiError {
+    ApiError::new(400, "ValidationException", "validation", message)
+}
+
+/// The `Session` parameter of getSigninToken: the role credentials, under the federation
+/// endpoint's own names.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct FederationSession {
+    session_id: String,
+    session_key: String,
+    session_token: String,
 }
 
 /// What a federation request failed on; the real endpoint answers 400 with a short text.
@@ -44,15 +77,16 @@ impl Shared {
         q: &HashMap<String, String>,
     ) -> Result<Value, FederationError> {
         let bad = |m: &str| FederationError(m.to_owned());
-        let session: Value = q
+        let session: FederationSession = q
             .get("Session")
             .and_then(|s| serde_json::from_str(s).ok())
-            .ok_or_else(|| bad("Session must be a JSON document"))?;
-        let field = |k: &str| session.get(k).and_then(Value::as_str).unwrap_or("");
+            .ok_or_else(|| {
+                bad("Session must be a JSON document of sessionId, sessionKey and sessionToken")
+            })?;
         let (id, key, token) = (
-            field("sessionId"),
-            field("sessionKey"),
-            field("sessionToken"),
+            session.session_id.as_str(),
+            session.session_key.as_str(),
+            session.session_token.as_str(),
         );
         let mut st = self.lock();
         let now = epoch_ms();
@@ -170,42 +204,30 @@ impl Shared {
         }
         let instances = st.config.instances.clone();
         drop(st);
-        let obj = body.as_object().cloned().unwrap_or_default();
-        let size = match obj.get("MaxResults") {
-            None | Some(Value::Null) => 100,
-            Some(v) => match v.as_u64() {
-                Some(n @ 1..=100) => n as usize,
-                _ => {
-                    return Err(ApiError::new(
-                        400,
-                        "ValidationException",
-                        "validation",
-                        "MaxResults must be between 1 and 100",
-                    ));
-                }
-            },
+        let req = match body {
+            _ if !body.is_object() => ListInstancesRequest::default(),
+            _ => from_value(body).map_err(validation)?,
         };
-        let start = match obj.get("NextToken").and_then(Value::as_str) {
+        let size = match req.max_results {
+            None => 100,
+            Some(n @ 1..=100) => n as usize,
+            Some(_) => return Err(validation("MaxResults must be between 1 and 100")),
+        };
+        let start = match req.next_token.as_deref() {
             None | Some("") => 0,
             Some(t) => decode_page_token(t, "instances")
                 .filter(|&o| o <= instances.len())
-                .ok_or_else(|| {
-                    ApiError::new(
-                        400,
-                        "ValidationException",
-                        "validation",
-                        "Invalid NextToken",
-                    )
-                })?,
+                .ok_or_else(|| validation("Invalid NextToken"))?,
         };
         let end = start.saturating_add(size).min(instances.len());
-        let mut out = json!({
-            "Instances": instances[start..end].iter().map(instance_json).collect::<Vec<_>>(),
-        });
-        if end < instances.len() {
-            out["NextToken"] = Value::String(encode_page_token("instances", end));
-        }
-        Ok(out)
+        let out = ListInstancesResponse {
+            instances: instances[start..end]
+                .iter()
+                .map(InstanceJson::from)
+                .collect(),
+            next_token: (end < instances.len()).then(|| encode_page_token("instances", end)),
+        };
+        answer(&out)
     }
 }
 

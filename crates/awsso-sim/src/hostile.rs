@@ -11,6 +11,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// How the successful answer of one operation is spoiled.
@@ -127,59 +128,53 @@ impl Body for PaddedBody {
 }
 
 /// `{"role_names": [...], "answers": {"Op": {"set": {"/ptr": v}} | {"raw": "text"} | {"raw_hex": "ff"}
-/// | {"huge": bytes} | {"redirect": "url"}}}`, for `POST /_sim/config` under the key `hostile`.
-pub(crate) fn from_json(v: &Value) -> Result<Hostile, String> {
-    let obj = v.as_object().ok_or("hostile must be an object")?;
-    let mut h = Hostile::default();
-    for (key, v) in obj {
-        match key.as_str() {
-            "role_names" => {
-                h.role_names = match v {
-                    Value::Null => None,
-                    _ => Some(
-                        v.as_array()
-                            .ok_or("hostile.role_names must be a list of strings")?
-                            .iter()
-                            .map(|r| r.as_str().map(str::to_owned))
-                            .collect::<Option<_>>()
-                            .ok_or("hostile.role_names must be a list of strings")?,
-                    ),
-                }
-            }
-            "answers" => {
-                let answers = v.as_object().ok_or("hostile.answers must be an object")?;
-                for (op, spoil) in answers {
-                    h.answers.insert(op.clone(), spoil_from_json(spoil)?);
-                }
-            }
-            other => return Err(format!("unknown hostile key {other:?}")),
-        }
-    }
-    Ok(h)
+/// | {"huge": bytes} | {"redirect": "url"}}}`, for `POST /_sim/config` under the key `hostile` (which
+/// replaces all of [`Hostile`]); `GET /_sim/config` shows raw bytes as `raw_hex`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HostileJson {
+    #[serde(default)]
+    role_names: Option<Vec<String>>,
+    #[serde(default)]
+    answers: BTreeMap<String, SpoilJson>,
 }
 
-fn spoil_from_json(v: &Value) -> Result<Spoil, String> {
-    let obj = v.as_object().filter(|o| o.len() == 1).ok_or(
-        "a hostile answer is one of {\"set\": {…}}, {\"raw\": …}, {\"raw_hex\": …}, {\"huge\": n}, {\"redirect\": …}",
-    )?;
-    let (kind, v) = obj.iter().next().expect("one entry");
-    Ok(match kind.as_str() {
-        "set" => Spoil::Set(
-            v.as_object()
-                .ok_or("set must map JSON pointers to values")?
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ),
-        "raw" => Spoil::Raw(
-            v.as_str()
-                .ok_or("raw must be a string")?
-                .as_bytes()
-                .to_vec(),
-        ),
-        "raw_hex" => {
-            let hex = v.as_str().ok_or("raw_hex must be a string")?;
-            (0..hex.len())
+/// One spoil: an object with exactly one of these keys.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+enum SpoilJson {
+    Set(serde_json::Map<String, Value>),
+    #[serde(skip_serializing)]
+    Raw(String),
+    RawHex(String),
+    Huge(u64),
+    Redirect(String),
+}
+
+impl TryFrom<HostileJson> for Hostile {
+    type Error = String;
+
+    fn try_from(h: HostileJson) -> Result<Self, String> {
+        let answers = h
+            .answers
+            .into_iter()
+            .map(|(op, spoil)| Ok((op, Spoil::try_from(spoil)?)))
+            .collect::<Result<_, String>>()?;
+        Ok(Hostile {
+            role_names: h.role_names,
+            answers,
+        })
+    }
+}
+
+impl TryFrom<SpoilJson> for Spoil {
+    type Error = String;
+
+    fn try_from(s: SpoilJson) -> Result<Self, String> {
+        Ok(match s {
+            SpoilJson::Set(sets) => Spoil::Set(sets.into_iter().collect()),
+            SpoilJson::Raw(text) => Spoil::Raw(text.into_bytes()),
+            SpoilJson::RawHex(hex) => (0..hex.len())
                 .step_by(2)
                 .map(|i| {
                     hex.get(i..i + 2)
@@ -187,29 +182,35 @@ fn spoil_from_json(v: &Value) -> Result<Spoil, String> {
                 })
                 .collect::<Option<Vec<u8>>>()
                 .map(Spoil::Raw)
-                .ok_or("raw_hex must be hex digits")?
-        }
-        "huge" => Spoil::Huge(v.as_u64().ok_or("huge must be a byte count")?),
-        "redirect" => Spoil::Redirect(v.as_str().ok_or("redirect must be a string")?.to_owned()),
-        other => return Err(format!("unknown hostile answer kind {other:?}")),
-    })
+                .ok_or("raw_hex must be hex digits")?,
+            SpoilJson::Huge(n) => Spoil::Huge(n),
+            SpoilJson::Redirect(location) => Spoil::Redirect(location),
+        })
+    }
 }
 
-pub(crate) fn to_json(h: &Hostile) -> Value {
-    let answers: serde_json::Map<String, Value> = h
-        .answers
-        .iter()
-        .map(|(op, s)| {
-            let v = match s {
-                Spoil::Set(sets) => serde_json::json!({"set": sets.iter().cloned().collect::<serde_json::Map<_, _>>()}),
-                Spoil::Raw(b) => serde_json::json!({"raw_hex": b.iter().map(|x| format!("{x:02x}")).collect::<String>()}),
-                Spoil::Huge(n) => serde_json::json!({"huge": n}),
-                Spoil::Redirect(l) => serde_json::json!({"redirect": l}),
-            };
-            (op.clone(), v)
-        })
-        .collect();
-    serde_json::json!({"role_names": h.role_names, "answers": answers})
+impl From<&Hostile> for HostileJson {
+    fn from(h: &Hostile) -> Self {
+        let answers = h
+            .answers
+            .iter()
+            .map(|(op, s)| {
+                let v = match s {
+                    Spoil::Set(sets) => SpoilJson::Set(sets.iter().cloned().collect()),
+                    Spoil::Raw(b) => {
+                        SpoilJson::RawHex(b.iter().map(|x| format!("{x:02x}")).collect())
+                    }
+                    Spoil::Huge(n) => SpoilJson::Huge(*n),
+                    Spoil::Redirect(l) => SpoilJson::Redirect(l.clone()),
+                };
+                (op.clone(), v)
+            })
+            .collect();
+        HostileJson {
+            role_names: h.role_names.clone(),
+            answers,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -250,14 +251,29 @@ mod tests {
 
     #[test]
     fn json_round_trips() {
-        let h = from_json(&json!({
+        let from_json = |v: Value| {
+            serde_json::from_value::<HostileJson>(v)
+                .map_err(|e| e.to_string())
+                .and_then(Hostile::try_from)
+        };
+        let h = from_json(json!({
             "role_names": ["-x"],
             "answers": {"CreateToken": {"set": {"/expiresIn": 0}}, "ListAccounts": {"raw_hex": "ff00"},
                         "GetRoleCredentials": {"huge": 10}, "Logout": {"redirect": "http://x/"}}
         }))
         .unwrap();
         assert_eq!(h.answers["ListAccounts"], Spoil::Raw(vec![0xff, 0]));
-        assert_eq!(from_json(&to_json(&h)).unwrap(), h);
-        assert!(from_json(&json!({"nope": 1})).is_err());
+        let shown = serde_json::to_value(HostileJson::from(&h)).unwrap();
+        assert_eq!(shown["answers"]["ListAccounts"], json!({"raw_hex": "ff00"}));
+        assert_eq!(from_json(shown).unwrap(), h);
+        assert!(from_json(json!({"nope": 1})).is_err());
+        assert!(from_json(json!({"answers": {"X": {"raw": "a", "huge": 1}}})).is_err());
+        assert!(from_json(json!({"answers": {"X": {"raw_hex": "f"}}})).is_err());
+        assert_eq!(
+            from_json(json!({"answers": {"X": {"raw": "é"}}}))
+                .unwrap()
+                .answers["X"],
+            Spoil::Raw("é".as_bytes().to_vec())
+        );
     }
 }

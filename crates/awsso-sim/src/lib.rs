@@ -4,7 +4,7 @@
 //!
 //! This file owns the public surface used by integration tests: [`SimConfig`], [`start`] and the
 //! [`SimHandle`] that controls a running simulator. The wire protocol follows
-//! `docs/identity-center-protocol.md`; the state machine lives in `service.rs`, the HTTP plumbing
+//! `docs/identity-center-protocol.md`; the state machine lives in `service/`, the HTTP plumbing
 //! in `server.rs`.
 //!
 //! ```no_run

@@ -133,6 +133,8 @@ async fn route(
         }
         (Method::POST, "/token") => {
             let b = json_body();
+            // The counters are kept before the body is checked, so a refused body still counts
+            // under its grant: peek at the one member they need.
             let grant = match b.get("grantType").and_then(Value::as_str) {
                 Some(DEVICE_GRANT | "device_code") => Some("CreateToken.device_code"),
                 Some("refresh_token") => Some("CreateToken.refresh_token"),

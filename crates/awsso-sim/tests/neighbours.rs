@@ -178,3 +178,24 @@ fn list_instances_needs_a_sigv4_header_and_serves_the_knob() {
     // Every response carries a Date header (awsso's doctor compares clocks with it).
     assert!(r.header("date").is_some_and(|d| d.ends_with(" GMT")));
 }
+
+#[test]
+fn list_instances_refuses_a_misspelt_member() {
+    let sim = start(SimConfig::default()).unwrap();
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250101/eu-west-1/sso/aws4_request, \
+         SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature={}",
+        "0".repeat(64)
+    );
+    let signed = [
+        ("X-Amz-Target", "SWBExternalService.ListInstances"),
+        ("Content-Type", "application/x-amz-json-1.1"),
+        ("Authorization", auth.as_str()),
+        ("X-Amz-Date", "20250101T000000Z"),
+    ];
+    let post = |body: &str| request(&sim.url(), "POST", "/", &signed, Some(body));
+    let r = post(r#"{"maxResults": 1}"#);
+    assert_eq!(r.status, 400, "{r:?}");
+    assert_eq!(r.header("x-amzn-ErrorType"), Some("ValidationException"));
+    assert_eq!(post(r#"{"MaxResults": 1}"#).status, 200);
+}

@@ -615,3 +615,54 @@ fn create_token_validates_input() {
     assert_eq!(sim.count("CreateToken"), 3);
     assert_eq!(sim.count("CreateToken.refresh_token"), 1);
 }
+
+#[test]
+fn misspelt_or_unknown_request_fields_are_refused() {
+    let (sim, api) = sim_with(no_interval());
+    // Every member the service model defines is accepted, including the ones the simulator ignores.
+    let r = api.post(
+        "/client/register",
+        &json!({"clientName": "awsso", "clientType": "public", "scopes": [SCOPE],
+                "grantTypes": ["refresh_token"], "redirectUris": [], "issuerUrl": "https://x/start",
+                "entitledApplicationArn": "arn:aws:sso::1:application/ssoins-1/apl-1"}),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    let client = (
+        r.json()["clientId"].as_str().unwrap().to_owned(),
+        r.json()["clientSecret"].as_str().unwrap().to_owned(),
+    );
+    // A misspelt member (`scope` for `scopes`) no longer registers a client without its scopes.
+    api.post(
+        "/client/register",
+        &json!({"clientName": "awsso", "clientType": "public", "scope": [SCOPE]}),
+    )
+    .assert_oidc_error(400, "InvalidRequestException", "invalid_request");
+    assert_eq!(sim.clients().len(), 1);
+    api.post(
+        "/device_authorization",
+        &json!({"clientId": client.0, "clientSecret": client.1, "startURL": "https://x/start"}),
+    )
+    .assert_oidc_error(400, "InvalidRequestException", "invalid_request");
+    let login = api.login(&client);
+    let refresh = login["refreshToken"].as_str().unwrap();
+    let r = api.post(
+        "/token",
+        &json!({"clientId": client.0, "clientSecret": client.1, "grantType": "refresh_token",
+                "refresh_token": refresh}),
+    );
+    r.assert_oidc_error(400, "InvalidRequestException", "invalid_request");
+    assert!(
+        r.json()["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("refresh_token"),
+        "the message names the field: {r:?}"
+    );
+    // The refresh token survived the refused call; `scope` is a CreateToken member.
+    let r = api.post(
+        "/token",
+        &json!({"clientId": client.0, "clientSecret": client.1, "grantType": "refresh_token",
+                "refreshToken": refresh, "scope": [SCOPE]}),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+}
