@@ -69,12 +69,13 @@ run() { step "$@"; "$@"; }
 run awsso login --start-url https://d-0123456789.awsapps.com/start --region eu-west-1 --no-browser
 run awsso status
 run awsso ls
-step "awsso sync --dry-run | head -n 25"
-awsso sync --dry-run | head -n 25
+step "awsso sync --dry-run | sed -n 1,25p"
+# sed reads to the end (unlike head): under pipefail, head's early exit would kill awsso with SIGPIPE.
+awsso sync --dry-run | sed -n '1,25p'
 run awsso sync
 step "cat \$AWS_CONFIG_FILE | head -n 24"
 head -n 24 "$AWS_CONFIG_FILE"
-profile=$(awsso ls | head -n 1 | cut -f1)
+profile=$(awsso ls | sed -n '1s/\t.*//p')
 step "awsso creds --profile $profile | cut -c1-100"
 awsso creds --profile "$profile" | cut -c1-100
 step "time awsso creds --profile $profile >/dev/null   # again: served from the keyring cache"
