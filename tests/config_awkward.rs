@@ -1,12 +1,10 @@
 //! Config files people really have, each from a seen repro (issue 9, "Awkward files"), driven through the
 //! real binary: a lone CR at the end of a CRLF file, settings after awsso's END marker, a UTF-8 BOM,
 //! profile names the SDKs never see, quoted names, and structures only botocore accepts.
-#[allow(unused_imports)]
-mod common;
 
 use std::process::Stdio;
 
-use common::*;
+use crate::common::*;
 
 const SESSION: &str = "d-test123";
 

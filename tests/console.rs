@@ -1,11 +1,10 @@
 //! `awsso console`, end to end: the access-portal shortcut (exact URL, printed or handed to the browser),
 //! the federated sign-in against the simulator's federation endpoint, and the errors.
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const ACCOUNT: &str = "100000000001";
 

@@ -2,14 +2,13 @@
 //! browser gets, the exact `ext+container:` link a Firefox container extension gets (decoded and compared
 //! here, with the simulator's hostile account names), and, with `--federated`, that the browser is only
 //! ever handed the one-shot loopback link, which redirects once to the sign-in URL.
-mod common;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const ACCOUNT: &str = "100000000001";
 

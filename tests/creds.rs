@@ -4,15 +4,13 @@
 //! The layering assertions (a warm call never touches D-Bus) run only where both stores exist: under
 //! `scripts/lib/with-secret-service.sh keyctl session - …`, which is how `scripts/test.sh` runs the
 //! Secret Service pass. Elsewhere those tests assert what each store alone must do.
-#[allow(unused_imports)] // the shared harness re-exports what other test files use
-mod common;
 
 use std::collections::BTreeSet;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use awsso_sim::IssuedCredentials;
-use common::*;
 
 const SESSION: &str = "d-test123";
 const ADMIN: &str = "AdministratorAccess";

@@ -1,13 +1,11 @@
 //! `awsso env --format dotenv|json`: the role's variables as a `docker --env-file` and as JSON (read back
 //! with jq), equal to what the simulator issued.
-#[allow(unused_imports)] // the shared harness re-exports what other test files use
-mod common;
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::*;
+use crate::common::*;
 
 fn user_with_profile() -> User {
     let user = User::new(SimConfig::default());

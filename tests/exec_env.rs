@@ -1,13 +1,11 @@
 //! `awsso exec` and `awsso env` end to end: the real binary, the simulator, the real keyring, real shells.
-#[allow(unused_imports)] // the shared harness re-exports what other test files use
-mod common;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use awsso_sim::IssuedCredentials;
-use common::*;
 
 const SESSION: &str = "d-test123";
 const ADMIN: &str = "AdministratorAccess";

@@ -1,12 +1,10 @@
 //! The profile generator's choices end to end (issue 11): hint levels, filters and exports, with the real
 //! binary against the simulator, on the real keyring, writing a real `$AWS_CONFIG_FILE`.
-#[allow(unused_imports)]
-mod common;
 
 use std::path::{Path, PathBuf};
 
+use crate::common::*;
 use awsso::awsconfig::{ConfigFile, Section};
-use common::*;
 
 const BEGIN: &str = "# BEGIN awsso managed block session d-test123";
 const END: &str = "# END awsso managed block session d-test123";

@@ -3,14 +3,13 @@
 //! (`SimConfig::hostile`): absurd arguments exit 2 with one line, nonsensical answers are refused with the
 //! operation and the reason, nothing panics, memory stays bounded, and awsso never writes where it should
 //! not when there is no home directory.
-mod common;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::{DeviceOutcome, REGION, Run, START_URL, SimConfig, User};
 use awsso_sim::{Hostile, Spoil};
-use common::{DeviceOutcome, REGION, Run, START_URL, SimConfig, User};
 use serde_json::{Value, json};
 
 const SESSION: &str = "d-test123";

@@ -1,9 +1,8 @@
 //! The login lifecycle, end to end: the real binary, the simulator on loopback, the real keyring.
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 /// Writes an executable "browser" script into the user's HOME; awsso runs it through `$BROWSER`.
 fn browser_script(user: &User, name: &str, python: &str) -> std::path::PathBuf {

@@ -1,14 +1,12 @@
 //! `awsso ls` end to end: the real binary against the simulator, on the real keyring. Every account × role
 //! the portal serves, the listing cache and its time-to-live, and enumeration that survives throttling and
 //! server errors but never passes a partial listing off as whole.
-#[allow(unused_imports)]
-mod common;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const SESSION: &str = "d-test123";
 

@@ -2,12 +2,11 @@
 //! follow the simulator's authorize redirect back to awsso's loopback listener, and other local clients that
 //! reach the listener first: forged or missing `state`, stray paths, idle connections. Only the browser that
 //! got the URL can end the login.
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// `src/login/pkce.rs` CONNECTION_TIMEOUT: how long awsso gives one connection to send its request.
 const PER_CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);

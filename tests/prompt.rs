@@ -1,11 +1,9 @@
 //! `awsso prompt` end to end: the real binary in the environments `awsso env` and `awsso use` make, the
 //! time left read from the kernel-keyring cache with no D-Bus and no network, colours and NO_COLOR.
-#[allow(unused_imports)] // the shared harness re-exports what other test files use
-mod common;
 
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 /// A logged-in user with `[profile p]` (colour cc0000); the role's credentials live `ttl` seconds.
 fn user_with_profile(ttl: u64) -> User {

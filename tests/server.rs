@@ -2,8 +2,6 @@
 //! what the command's environment holds, who gets an answer (path, token), that the answer is the role's
 //! credentials, and that signals and the exit status pass through. The SDK clients that consume it are in
 //! tests/python/test_server_clients.py.
-#[allow(unused_imports)] // the shared harness re-exports what other test files use
-mod common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -12,7 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const SESSION: &str = "d-test123";
 const ADMIN: &str = "AdministratorAccess";

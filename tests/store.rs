@@ -5,13 +5,11 @@
 //!
 //! These need the kernel keyring (`keyctl`), and some a second uid (root running `setpriv`) or
 //! gnome-keyring-daemon + dbus-run-session; where one is missing the test says so on stderr and returns.
-#[allow(unused_imports)] // the shared harness re-exports what other test files use
-mod common;
 
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 const SESSION: &str = "d-test123";
 const ADMIN: &str = "AdministratorAccess";

@@ -2,16 +2,14 @@
 //! `$AWS_CONFIG_FILE`. The block awsso owns, every byte outside it, idempotence, dry runs, both modes,
 //! stale profiles and pruning, collisions, hostile account names, files awsso must refuse, file modes and
 //! symlinks, the settings file and templates, and concurrent writers.
-#[allow(unused_imports)]
-mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use crate::common::*;
 use awsso::awsconfig::{ConfigFile, Section, SectionKind};
-use common::*;
 
 const SESSION: &str = "d-test123";
 const BLOCK: &str = "session d-test123";

@@ -4,7 +4,6 @@
 //! The keyring backend is whatever the environment provides: `scripts/test.sh` runs the suite once under a
 //! gnome-keyring daemon (`AWSSO_TEST_STORE=secret-service`) and once under `keyctl session -`
 //! (`AWSSO_TEST_STORE=keyutils`).
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
