@@ -33,14 +33,7 @@ fn every_command() -> Vec<Vec<&'static str>> {
         vec!["status"],
         vec!["ls"],
         vec!["sync"],
-        vec![
-            "login",
-            "--start-url",
-            START_URL,
-            "--region",
-            REGION,
-            "--no-browser",
-        ],
+        login_args(),
     ]
 }
 

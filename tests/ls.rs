@@ -8,18 +8,6 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 
-const SESSION: &str = "d-test123";
-
-fn sim(accounts: usize, roles: usize) -> SimConfig {
-    SimConfig {
-        accounts,
-        roles_per_account: roles,
-        interval: 1,
-        approve_after_polls: 1,
-        ..SimConfig::default()
-    }
-}
-
 /// `(account id, account name, role)` for every pair the simulator serves right now.
 fn served(user: &User) -> BTreeSet<(String, String, String)> {
     let roles = role_names(user.sim.config().roles_per_account);
@@ -32,14 +20,6 @@ fn served(user: &User) -> BTreeSet<(String, String, String)> {
                 .map(move |r| (id.clone(), name.clone(), r.clone()))
         })
         .collect()
-}
-
-/// A user logged in to session `d-test123`, counters reset.
-fn logged_in(cfg: SimConfig) -> User {
-    let user = User::new(cfg);
-    user.login().ok();
-    user.sim.reset_counts();
-    user
 }
 
 fn ls_json(user: &User, args: &[&str]) -> Vec<serde_json::Value> {

@@ -255,7 +255,7 @@ fn picker_under_eval_awsso_env_exports_the_pick() {
         term.result("echo \"$AWSSO_PROFILE ${AWS_ACCESS_KEY_ID:+has-key}\""),
         "prod-payments-0001/AdministratorAccess has-key"
     );
-    let issued = user.sim.issued_credentials().last().cloned().unwrap();
+    let issued = last_issued(&user);
     assert_eq!(issued.account_id, "100000000001");
 }
 

@@ -12,9 +12,6 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 
-const SESSION: &str = "d-test123";
-const ADMIN: &str = "AdministratorAccess";
-
 /// A logged-in user with `[profile p]` and `[profile q]` (two accounts), counts reset.
 fn user_with_profiles() -> User {
     let user = User::new(SimConfig::default());
@@ -72,20 +69,6 @@ fn wait_for_file(path: &Path, child: &mut Child) -> String {
             panic!("awsso ended early: {status:?}\n{err}");
         }
         assert!(started.elapsed() < Duration::from_secs(30), "timed out");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if started.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            panic!("awsso did not end");
-        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -157,7 +140,7 @@ fn exec_server_gives_the_command_an_endpoint_instead_of_keys() {
     let base = &uri[..uri.len() - path.len()];
     assert_eq!(get(&format!("{base}other"), Some(token)).0, 404);
 
-    let issued = user.sim.issued_credentials().last().cloned().unwrap();
+    let issued = last_issued(&user);
     for _ in 0..3 {
         let (status, body) = get(uri, Some(token));
         assert_eq!(status, 200, "{body}");
@@ -178,7 +161,7 @@ fn exec_server_gives_the_command_an_endpoint_instead_of_keys() {
     );
 
     std::fs::write(&done, "").unwrap();
-    let status = wait_exit(&mut child);
+    let status = wait_or_kill(&mut child, Duration::from_secs(30), "awsso");
     assert_eq!(status.code(), Some(7), "the command's exit status");
     let authority = &base["http://".len()..base.len() - 1];
     assert!(
@@ -228,13 +211,20 @@ fn exec_server_forwards_signals_and_reports_the_status() {
         )
     };
     kill("-TERM", child.id());
-    assert_eq!(wait_exit(&mut child).code(), Some(42));
+    assert_eq!(
+        wait_or_kill(&mut child, Duration::from_secs(30), "awsso").code(),
+        Some(42)
+    );
 
     for (sig, code) in [("-TERM", 143), ("-INT", 130), ("-HUP", 129)] {
         let file = dir.join(format!("pid{code}"));
         let (mut child, _) = spawn_with_pid_file(&user, r#"echo $$ > "$0"; exec sleep 30"#, &file);
         kill(sig, child.id());
-        assert_eq!(wait_exit(&mut child).code(), Some(code), "{sig}");
+        assert_eq!(
+            wait_or_kill(&mut child, Duration::from_secs(30), "awsso").code(),
+            Some(code),
+            "{sig}"
+        );
     }
 }
 
