@@ -8,7 +8,8 @@
 #      JavaScript v3, as tests/js/package-lock.json pins it);
 #   2. checks both real credential stores: an unlocked gnome-keyring Secret Service on a
 #      private D-Bus, and the kernel keyring (keyutils) in an anonymous session keyring;
-#   3. builds once: cargo build --workspace --all-targets;
+#   3. checks that tests/runner.rs (each crate's one integration-test binary) lists every tests/*.rs,
+#      then builds once: cargo build --workspace --all-targets;
 #   4. runs the Rust tests against the Secret Service (AWSSO_TEST_STORE=secret-service),
 #      then again against keyutils with no D-Bus at all (AWSSO_TEST_STORE=keyutils);
 #      cargo-nextest when present (plus doctests via cargo test --doc), else cargo test;
@@ -193,6 +194,24 @@ if ((failed)); then
 fi
 
 # ---- 3. build -----------------------------------------------------------------------------
+# Each crate has one integration-test binary, tests/runner.rs (autotests = false): a tests/X.rs it does
+# not list as `mod X;` would never be compiled or run, so that fails here.
+check_runners() {
+  local dir f m rc=0
+  for dir in tests crates/awsso-sim/tests; do
+    for f in "$dir"/*.rs; do
+      m="${f##*/}"
+      m="${m%.rs}"
+      [[ "$m" != runner ]] || continue
+      if ! grep -qxF "mod $m;" "$dir/runner.rs"; then
+        warn "$f is not a module of $dir/runner.rs: add \`mod $m;\` there, or its tests never run"
+        rc=1
+      fi
+    done
+  done
+  return "$rc"
+}
+run_step "check: every tests/*.rs is a module of tests/runner.rs" check_runners
 run_step "cargo build --workspace --all-targets" cargo build --workspace --all-targets
 if ((failed)); then
   summary

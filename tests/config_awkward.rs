@@ -1,30 +1,10 @@
 //! Config files people really have, each from a seen repro (issue 9, "Awkward files"), driven through the
 //! real binary: a lone CR at the end of a CRLF file, settings after awsso's END marker, a UTF-8 BOM,
 //! profile names the SDKs never see, quoted names, and structures only botocore accepts.
-#[allow(unused_imports)]
-mod common;
 
 use std::process::Stdio;
 
-use common::*;
-
-const SESSION: &str = "d-test123";
-
-fn sim() -> SimConfig {
-    SimConfig {
-        accounts: 2,
-        roles_per_account: 1,
-        interval: 1,
-        approve_after_polls: 1,
-        ..SimConfig::default()
-    }
-}
-
-fn logged_in() -> User {
-    let user = User::new(sim());
-    user.login().ok();
-    user
-}
+use crate::common::*;
 
 /// The session section as `login` writes it, with `eol` line breaks and no final one.
 fn session_lines(eol: &str) -> String {
@@ -61,7 +41,7 @@ fn completions_for_use(user: &User) -> Vec<String> {
 
 #[test]
 fn a_lone_cr_at_the_end_of_a_crlf_file_syncs_and_stays_crlf() {
-    let user = logged_in();
+    let user = logged_in(sim(2, 1));
     let original = format!("{}\r", session_lines("\r\n"));
     user.write_config(&original);
     user.run(&["sync"]).ok();
@@ -108,7 +88,7 @@ fn a_lone_cr_at_the_end_of_a_crlf_file_syncs_and_stays_crlf() {
 
 #[test]
 fn a_setting_after_the_end_marker_is_refused_with_its_line() {
-    let user = logged_in();
+    let user = logged_in(sim(2, 1));
     user.run(&["sync"]).ok();
     let mut text = user.read_config();
     text.push_str("output = json\n");
@@ -148,7 +128,7 @@ fn a_setting_after_the_end_marker_is_refused_with_its_line() {
 
 #[test]
 fn a_utf8_bom_is_refused_for_writing_and_named_by_doctor() {
-    let user = logged_in();
+    let user = logged_in(sim(2, 1));
     let original = format!("\u{feff}{}\n", session_lines("\n"));
     user.write_config(&original);
     user.run(&["sync"])
@@ -162,7 +142,7 @@ fn a_utf8_bom_is_refused_for_writing_and_named_by_doctor() {
 
 #[test]
 fn names_the_sdks_never_see_are_neither_offered_nor_accepted_and_quoted_names_match_botocore() {
-    let user = User::new(sim());
+    let user = User::new(sim(2, 1));
     user.write_config(
         "[profile in valid]\nregion = eu-west-1\n\n\
          [profile \"quoted name\"]\nregion = eu-west-1\n\n\
@@ -202,7 +182,7 @@ fn names_the_sdks_never_see_are_neither_offered_nor_accepted_and_quoted_names_ma
 
 #[test]
 fn structures_only_botocore_accepts_are_read_and_doctor_warns_with_the_line() {
-    let user = User::new(sim());
+    let user = User::new(sim(2, 1));
     user.write_config("[profile a]\n  region = eu-west-1\n[profile b#c]\nregion = eu-west-1\n");
     let r = user.run(&["use", "a", "--shell", "bash"]);
     r.ok();

@@ -2,8 +2,6 @@
 //! `echo >> ~/.aws/config`), and the temp files a killed writer leaves: the real binary, the simulator,
 //! the real keyring. The fault-injection hook `AWSSO_TEST_WRITE_DELAY_MS` (debug builds only) holds a
 //! write between its complete temp file and the check-and-rename, so an edit can be made inside it.
-#[allow(unused_imports)]
-mod common;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -12,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use common::*;
+use crate::common::*;
 
 const BLOCK_BEGIN: &str = "# BEGIN awsso managed block session d-test123";
 

@@ -1,11 +1,10 @@
 //! `awsso console`, end to end: the access-portal shortcut (exact URL, printed or handed to the browser),
 //! the federated sign-in against the simulator's federation endpoint, and the errors.
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const ACCOUNT: &str = "100000000001";
 
@@ -24,16 +23,10 @@ fn write_config(user: &User) {
 fn recording_browser(user: &User) -> (PathBuf, PathBuf) {
     let record = user.home.path().join("browser-got");
     let script = user.home.path().join("record-browser");
-    std::fs::write(
+    write_executable(
         &script,
-        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", record.display()),
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+        &format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", record.display()),
+    );
     (script, record)
 }
 
@@ -43,9 +36,9 @@ fn recording_browser(user: &User) -> (PathBuf, PathBuf) {
 fn fetching_browser(user: &User) -> (PathBuf, PathBuf) {
     let record = user.home.path().join("fetching-browser-saw");
     let script = user.home.path().join("fetching-browser");
-    std::fs::write(
+    write_executable(
         &script,
-        format!(
+        &format!(
             r#"#!/bin/sh
 out='{out}'
 get() {{ curl -s -o /dev/null -w "$1" "$2"; echo; }}
@@ -65,27 +58,8 @@ mv "$out.tmp" "$out"
 "#,
             out = record.display()
         ),
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    );
     (script, record)
-}
-
-/// Percent-encoding of a query value as the federation URL carries it (RFC 3986 unreserved kept).
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// The browser is started in the background: wait for what it wrote.
@@ -100,14 +74,6 @@ fn wait_for(path: &Path) -> Option<String> {
         std::thread::sleep(Duration::from_millis(50));
     }
     None
-}
-
-fn run_with(user: &User, args: &[&str], vars: &[(&str, &Path)]) -> Run {
-    let mut c = user.cmd(args);
-    for (k, v) in vars {
-        c.env(k, v);
-    }
-    Run::from(c.output().unwrap())
 }
 
 /// The shortcut as the access portal expects it: destination fully percent-encoded.

@@ -2,14 +2,13 @@
 //! browser gets, the exact `ext+container:` link a Firefox container extension gets (decoded and compared
 //! here, with the simulator's hostile account names), and, with `--federated`, that the browser is only
 //! ever handed the one-shot loopback link, which redirects once to the sign-in URL.
-mod common;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const ACCOUNT: &str = "100000000001";
 
@@ -25,25 +24,18 @@ fn profile(name: &str, account: &str, role: &str, extra: &str) -> String {
     )
 }
 
-fn make_executable(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
 /// A browser at `dir/name` that writes its argv, NUL-separated, to the returned file.
 fn argv_browser(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     std::fs::create_dir_all(dir).unwrap();
     let record = dir.join(format!("{name}.argv"));
     let script = dir.join(name);
-    std::fs::write(
+    write_executable(
         &script,
-        format!(
+        &format!(
             "#!/bin/sh\nprintf '%s\\0' \"$@\" > '{0}.tmp'\n/bin/mv '{0}.tmp' '{0}'\n",
             record.display()
         ),
-    )
-    .unwrap();
-    make_executable(&script);
+    );
     (script, record)
 }
 
@@ -63,27 +55,6 @@ fn wait_argv(record: &Path) -> Vec<String> {
         std::thread::sleep(Duration::from_millis(50));
     }
     panic!("the browser did not run (no {})", record.display());
-}
-
-fn run_with(user: &User, args: &[&str], vars: &[(&str, &str)]) -> Run {
-    let mut c = user.cmd(args);
-    for (k, v) in vars {
-        c.env(k, v);
-    }
-    Run::from(c.output().unwrap())
-}
-
-/// Percent-encoding as awsso writes query values (RFC 3986 unreserved characters kept).
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn decode(s: &str) -> String {

@@ -4,13 +4,12 @@
 //! awsso is awsso's doing. Where the kernel sends cores to a handler (`core_pattern` starting with `|`,
 //! e.g. systemd-coredump or apport) the test cannot see them and says so instead of passing silently.
 #![cfg(target_os = "linux")]
-mod common;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// `core_pattern` as a file name in the crashing process's directory, or None when cores go elsewhere.
 fn core_pattern_in_cwd() -> Option<String> {

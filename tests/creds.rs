@@ -4,45 +4,18 @@
 //! The layering assertions (a warm call never touches D-Bus) run only where both stores exist: under
 //! `scripts/lib/with-secret-service.sh keyctl session - …`, which is how `scripts/test.sh` runs the
 //! Secret Service pass. Elsewhere those tests assert what each store alone must do.
-#[allow(unused_imports)] // the shared harness re-exports what other test files use
-mod common;
 
 use std::collections::BTreeSet;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use awsso_sim::IssuedCredentials;
-use common::*;
 
-const SESSION: &str = "d-test123";
-const ADMIN: &str = "AdministratorAccess";
 const READ_ONLY: &str = "ReadOnlyAccess";
-
-fn logged_in(cfg: SimConfig) -> User {
-    let user = User::new(cfg);
-    user.login().ok();
-    user.sim.reset_counts();
-    user
-}
 
 fn account(user: &User, i: usize) -> String {
     user.sim.accounts()[i].0.clone()
-}
-
-fn creds_args<'a>(account: &'a str, role: &'a str) -> [&'a str; 7] {
-    [
-        "creds",
-        "--session",
-        SESSION,
-        "--account-id",
-        account,
-        "--role-name",
-        role,
-    ]
-}
-
-fn creds(user: &User, account: &str, role: &str) -> Run {
-    user.run(&creds_args(account, role))
 }
 
 /// Every upstream call the simulator saw (any operation, errors and throttling included).
@@ -88,31 +61,6 @@ fn assert_is(obj: &serde_json::Map<String, serde_json::Value>, issued: &IssuedCr
         obj["Expiration"],
         rfc3339_utc(issued.expiration_ms.div_euclid(1000)).as_str()
     );
-}
-
-fn last_issued(user: &User) -> IssuedCredentials {
-    user.sim
-        .issued_credentials()
-        .last()
-        .cloned()
-        .expect("the simulator issued credentials")
-}
-
-/// Waits for a child, killing it (and failing the test) if it is still running after `limit`: a guard
-/// against hangs, not a timing assertion.
-fn wait_or_kill(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what} still running after {limit:?}: it hangs");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Polls `cond` until it holds; fails the test if it never does within `limit`.
@@ -169,13 +117,6 @@ fn shell(user: &User, line: &str) -> Command {
         }
     }
     c
-}
-
-fn append_config(user: &User, text: &str) {
-    let mut config = user.read_config();
-    config.push('\n');
-    config.push_str(text);
-    user.write_config(&config);
 }
 
 /// A native SSO profile and a credential_process profile, written by hand.
@@ -689,18 +630,6 @@ fn the_warm_path_reads_only_the_kernel_keyring_and_logout_clears_it() {
     assert_eq!(user.sim.count("GetRoleCredentials"), 1);
 }
 
-fn sha1_hex(s: &str) -> String {
-    let out = Command::new("sh")
-        .args(["-c", "printf %s \"$1\" | sha1sum", "sh", s])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 /// The opt-in plaintext copy for the AWS CLI and the SDKs: absent by default, 0600 with the documented
 /// fields when asked for, rewritten on refresh, deleted by logout.
 #[test]
@@ -961,16 +890,8 @@ fn an_exported_token_is_re_exported_before_the_sdks_window() {
         token_ttl: Duration::from_secs(19 * 60 + 50),
         ..SimConfig::default()
     });
-    user.run(&[
-        "login",
-        "--start-url",
-        START_URL,
-        "--region",
-        REGION,
-        "--no-browser",
-        "--export-cli-cache",
-    ])
-    .ok();
+    user.run(&[&login_args()[..], &["--export-cli-cache"]].concat())
+        .ok();
     let file = user
         .home
         .path()

@@ -1,11 +1,10 @@
 //! `awsso doctor`, end to end: a healthy setup passes every check; each planted problem gets its own
 //! warn or fail with a fix; `--json` has a stable shape; `--instances` spots the account-instance trap
 //! through the simulator's SigV4-checked sso-admin endpoint.
-mod common;
 
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// `doctor --json ARGS` with extra environment variables: (exit code, checks).

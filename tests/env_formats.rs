@@ -1,29 +1,23 @@
 //! `awsso env --format dotenv|json`: the role's variables as a `docker --env-file` and as JSON (read back
 //! with jq), equal to what the simulator issued.
-#[allow(unused_imports)] // the shared harness re-exports what other test files use
-mod common;
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::*;
+use crate::common::*;
 
 fn user_with_profile() -> User {
-    let user = User::new(SimConfig::default());
-    user.login().ok();
-    let acct = user.sim.accounts()[0].0.clone();
-    let mut config = user.read_config();
-    config.push_str(&format!(
-        "\n[profile p]\nsso_session = d-test123\nsso_account_id = {acct}\nsso_role_name = AdministratorAccess\nregion = us-west-2\n"
-    ));
-    user.write_config(&config);
-    user
+    with_profile(SimConfig::default(), |acct| {
+        format!(
+            "[profile p]\nsso_session = d-test123\nsso_account_id = {acct}\nsso_role_name = AdministratorAccess\nregion = us-west-2\n"
+        )
+    })
 }
 
 #[track_caller]
 fn assert_issued(vars: &BTreeMap<String, String>, user: &User) {
-    let issued = user.sim.issued_credentials().last().cloned().unwrap();
+    let issued = last_issued(user);
     assert_eq!(vars["AWS_ACCESS_KEY_ID"], issued.access_key_id);
     assert_eq!(vars["AWS_SECRET_ACCESS_KEY"], issued.secret_access_key);
     assert_eq!(vars["AWS_SESSION_TOKEN"], issued.session_token);

@@ -1,38 +1,22 @@
 //! `awsso exec` and `awsso env` end to end: the real binary, the simulator, the real keyring, real shells.
-#[allow(unused_imports)] // the shared harness re-exports what other test files use
-mod common;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use awsso_sim::IssuedCredentials;
-use common::*;
-
-const SESSION: &str = "d-test123";
-const ADMIN: &str = "AdministratorAccess";
 
 /// A logged-in user with `[profile p]` (an awsso credential_process profile in us-west-2).
 fn user_with_profile() -> User {
-    let user = User::new(SimConfig::default());
-    user.login().ok();
-    let acct = user.sim.accounts()[0].0.clone();
-    let mut config = user.read_config();
-    config.push_str(&format!(
-        "\n[profile p]\ncredential_process = '{}' creds --session {SESSION} --account-id {acct} --role-name {ADMIN}\nregion = us-west-2\n",
-        bin()
-    ));
-    user.write_config(&config);
+    let user = with_profile(SimConfig::default(), |acct| {
+        format!(
+            "[profile p]\ncredential_process = '{}' creds --session {SESSION} --account-id {acct} --role-name {ADMIN}\nregion = us-west-2\n",
+            bin()
+        )
+    });
     user.sim.reset_counts();
     user
-}
-
-fn last_issued(user: &User) -> IssuedCredentials {
-    user.sim
-        .issued_credentials()
-        .last()
-        .cloned()
-        .expect("the simulator issued credentials")
 }
 
 /// `env` output (NAME=value lines) as a map.

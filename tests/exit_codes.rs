@@ -2,13 +2,12 @@
 //! 3 login required, 4 credential store unavailable (absent, or a real gnome-keyring whose collection is
 //! locked), 5 invalid AWS config, 1 with a hint for a full or read-only file system, 126/127 for `exec`,
 //! 130 for Ctrl-C. Table-driven: each row is a real `awsso` run as a user would type it.
-mod common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const ACCOUNT: &str = "100000000001";
 const ROLE: &str = "ReadOnlyAccess";
@@ -34,14 +33,7 @@ fn every_command() -> Vec<Vec<&'static str>> {
         vec!["status"],
         vec!["ls"],
         vec!["sync"],
-        vec![
-            "login",
-            "--start-url",
-            START_URL,
-            "--region",
-            REGION,
-            "--no-browser",
-        ],
+        login_args(),
     ]
 }
 

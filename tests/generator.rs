@@ -1,26 +1,10 @@
 //! The profile generator's choices end to end (issue 11): hint levels, filters and exports, with the real
 //! binary against the simulator, on the real keyring, writing a real `$AWS_CONFIG_FILE`.
-#[allow(unused_imports)]
-mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use crate::common::*;
 use awsso::awsconfig::{ConfigFile, Section};
-use common::*;
-
-const BEGIN: &str = "# BEGIN awsso managed block session d-test123";
-const END: &str = "# END awsso managed block session d-test123";
-const SESSION_SECTION: &str = "[sso-session d-test123]\nsso_start_url = https://d-test123.awsapps.com/start\nsso_region = eu-west-1\nsso_registration_scopes = sso:account:access\n";
-
-fn sim(accounts: usize, roles: usize) -> SimConfig {
-    SimConfig {
-        accounts,
-        roles_per_account: roles,
-        interval: 1,
-        approve_after_polls: 1,
-        ..SimConfig::default()
-    }
-}
 
 /// A logged-in user whose config holds the user's own text around where awsso's block will go.
 fn user_with(cfg: SimConfig) -> User {
@@ -42,20 +26,11 @@ fn write_settings(user: &User, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
-fn parse(text: &str) -> ConfigFile {
-    ConfigFile::parse(Path::new("config"), text.to_owned())
-        .unwrap_or_else(|e| panic!("the written config does not parse: {e}\n{text}"))
-}
-
 fn managed(cfg: &ConfigFile) -> Vec<&Section> {
     cfg.sections
         .iter()
         .filter(|s| s.managed_by.as_deref() == Some("session d-test123"))
         .collect()
-}
-
-fn keys(s: &Section) -> Vec<&str> {
-    s.entries.iter().map(|e| e.key.as_str()).collect()
 }
 
 /// `(text before the BEGIN line, text after the END line)`.

@@ -3,17 +3,16 @@
 //! (`SimConfig::hostile`): absurd arguments exit 2 with one line, nonsensical answers are refused with the
 //! operation and the reason, nothing panics, memory stays bounded, and awsso never writes where it should
 //! not when there is no home directory.
-mod common;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::{
+    DeviceOutcome, REGION, Run, SESSION, START_URL, SimConfig, User, creds, logged_in, login_args,
+};
 use awsso_sim::{Hostile, Spoil};
-use common::{DeviceOutcome, REGION, Run, START_URL, SimConfig, User};
 use serde_json::{Value, json};
-
-const SESSION: &str = "d-test123";
 
 fn spoil(op: &str, s: Spoil) -> Hostile {
     Hostile {
@@ -24,24 +23,6 @@ fn spoil(op: &str, s: Spoil) -> Hostile {
 
 fn set(op: &str, pointer: &str, value: Value) -> Hostile {
     spoil(op, Spoil::Set(vec![(pointer.to_owned(), value)]))
-}
-
-fn logged_in(cfg: SimConfig) -> User {
-    let user = User::new(cfg);
-    user.login().ok();
-    user
-}
-
-fn creds(user: &User, account: &str, role: &str) -> Run {
-    user.run(&[
-        "creds",
-        "--session",
-        SESSION,
-        "--account-id",
-        account,
-        "--role-name",
-        role,
-    ])
 }
 
 fn first_account(user: &User) -> String {
@@ -248,14 +229,7 @@ fn a_poll_interval_longer_than_the_code_lifetime_does_not_hang_past_expiry() {
         ..Default::default()
     });
     let mut child = user
-        .cmd(&[
-            "login",
-            "--start-url",
-            START_URL,
-            "--region",
-            REGION,
-            "--no-browser",
-        ])
+        .cmd(&login_args())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

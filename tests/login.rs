@@ -1,39 +1,14 @@
 //! The login lifecycle, end to end: the real binary, the simulator on loopback, the real keyring.
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 /// Writes an executable "browser" script into the user's HOME; awsso runs it through `$BROWSER`.
 fn browser_script(user: &User, name: &str, python: &str) -> std::path::PathBuf {
     let path = user.home.path().join(name);
-    std::fs::write(&path, format!("#!/usr/bin/env python3\n{python}")).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    write_executable(&path, &format!("#!/usr/bin/env python3\n{python}"));
     path
-}
-
-/// `awsso login --flow pkce` for a new session, with `browser` as the browser.
-fn pkce_login(user: &User, browser: &std::path::Path) -> Run {
-    user.cmd(&[
-        "login",
-        "--start-url",
-        START_URL,
-        "--region",
-        REGION,
-        "--flow",
-        "pkce",
-        "--timeout",
-        "30",
-    ])
-    .env("BROWSER", browser)
-    .output()
-    .map(Run::from)
-    .unwrap()
 }
 
 #[test]
@@ -187,7 +162,7 @@ fn pkce_login_follows_the_browser_back_to_the_loopback_listener() {
         "test-browser",
         "import sys, urllib.request\nurllib.request.urlopen(sys.argv[1], timeout=20).read()\n",
     );
-    let r = pkce_login(&user, &browser);
+    let r = pkce_login(&user, &browser, 30);
     r.ok().stderr_has("Logged in to session d-test123");
     assert_eq!(user.sim.count("Authorize"), 1);
     assert_eq!(user.sim.count("CreateToken.authorization_code"), 1);
@@ -217,7 +192,7 @@ fn a_denied_pkce_sign_in_reports_it() {
         "test-browser",
         "import sys, urllib.request\ntry:\n    urllib.request.urlopen(sys.argv[1], timeout=20).read()\nexcept Exception:\n    pass\n",
     );
-    let r = pkce_login(&user, &browser);
+    let r = pkce_login(&user, &browser, 30);
     r.fails_with(1).stderr_has("denied");
 }
 
@@ -343,15 +318,7 @@ fn bad_arguments_get_a_hint() {
 fn no_secret_reaches_a_file_stdout_or_the_logs() {
     let user = User::new(quick());
     let r = user
-        .cmd(&[
-            "login",
-            "--start-url",
-            START_URL,
-            "--region",
-            REGION,
-            "--no-browser",
-            "-vv",
-        ])
+        .cmd(&[&login_args()[..], &["-vv"]].concat())
         .env("RUST_LOG", "trace")
         .output()
         .map(Run::from)
@@ -395,14 +362,7 @@ fn without_a_secret_service_auto_falls_back_to_the_kernel_keyring() {
             )
             .env("XDG_RUNTIME_DIR", "/nonexistent");
     };
-    let mut login = user.cmd(&[
-        "login",
-        "--start-url",
-        START_URL,
-        "--region",
-        REGION,
-        "--no-browser",
-    ]);
+    let mut login = user.cmd(&login_args());
     no_bus(&mut login);
     Run::from(login.output().unwrap())
         .ok()
@@ -422,14 +382,7 @@ fn without_a_secret_service_auto_falls_back_to_the_kernel_keyring() {
 fn a_forced_store_that_is_not_there_fails_with_the_fix() {
     let user = User::new(quick());
     let r = user
-        .cmd(&[
-            "login",
-            "--start-url",
-            START_URL,
-            "--region",
-            REGION,
-            "--no-browser",
-        ])
+        .cmd(&login_args())
         .env("AWSSO_STORE", "secret-service")
         .env(
             "DBUS_SESSION_BUS_ADDRESS",
@@ -502,18 +455,6 @@ fn a_trailing_slash_or_fragment_names_the_same_instance() {
     ));
     let status = user.status_json();
     assert_eq!(status[0]["logged_in"], true, "{status}");
-}
-
-fn sha1_hex(s: &str) -> String {
-    let out = std::process::Command::new("sh")
-        .args(["-c", "printf %s \"$1\" | sha1sum", "sh", s])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
 }
 
 /// Issue 9: a legacy profile (what older `aws configure sso` and most guides write), with the `#/` people

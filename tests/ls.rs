@@ -1,26 +1,12 @@
 //! `awsso ls` end to end: the real binary against the simulator, on the real keyring. Every account × role
 //! the portal serves, the listing cache and its time-to-live, and enumeration that survives throttling and
 //! server errors but never passes a partial listing off as whole.
-#[allow(unused_imports)]
-mod common;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::*;
-
-const SESSION: &str = "d-test123";
-
-fn sim(accounts: usize, roles: usize) -> SimConfig {
-    SimConfig {
-        accounts,
-        roles_per_account: roles,
-        interval: 1,
-        approve_after_polls: 1,
-        ..SimConfig::default()
-    }
-}
+use crate::common::*;
 
 /// `(account id, account name, role)` for every pair the simulator serves right now.
 fn served(user: &User) -> BTreeSet<(String, String, String)> {
@@ -34,14 +20,6 @@ fn served(user: &User) -> BTreeSet<(String, String, String)> {
                 .map(move |r| (id.clone(), name.clone(), r.clone()))
         })
         .collect()
-}
-
-/// A user logged in to session `d-test123`, counters reset.
-fn logged_in(cfg: SimConfig) -> User {
-    let user = User::new(cfg);
-    user.login().ok();
-    user.sim.reset_counts();
-    user
 }
 
 fn ls_json(user: &User, args: &[&str]) -> Vec<serde_json::Value> {

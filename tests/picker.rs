@@ -2,14 +2,12 @@
 //! typed with `send-keys`, and what the user sees (`capture-pane`) and what the shell ends up with
 //! (`echo $AWS_PROFILE`) are checked. Also: Esc, no match, NO_COLOR, frecency, `eval "$(awsso env)"`, and
 //! the usage error without a terminal.
-#[allow(unused_imports)] // the shared harness re-exports what other test files use
-mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// A logged-in user whose config holds the profiles `awsso sync` wrote (3 accounts × 2 roles).
 fn synced_user() -> User {
@@ -257,7 +255,7 @@ fn picker_under_eval_awsso_env_exports_the_pick() {
         term.result("echo \"$AWSSO_PROFILE ${AWS_ACCESS_KEY_ID:+has-key}\""),
         "prod-payments-0001/AdministratorAccess has-key"
     );
-    let issued = user.sim.issued_credentials().last().cloned().unwrap();
+    let issued = last_issued(&user);
     assert_eq!(issued.account_id, "100000000001");
 }
 

@@ -2,12 +2,11 @@
 //! follow the simulator's authorize redirect back to awsso's loopback listener, and other local clients that
 //! reach the listener first: forged or missing `state`, stray paths, idle connections. Only the browser that
 //! got the URL can end the login.
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// `src/login/pkce.rs` CONNECTION_TIMEOUT: how long awsso gives one connection to send its request.
 const PER_CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
@@ -39,31 +38,8 @@ def done(result):
 "#,
         out = out.display().to_string()
     );
-    std::fs::write(&path, format!("{prelude}{body}")).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    write_executable(&path, &format!("{prelude}{body}"));
     (path, out)
-}
-
-fn pkce_login(user: &User, browser: &Path, timeout_secs: u32) -> Run {
-    user.cmd(&[
-        "login",
-        "--start-url",
-        START_URL,
-        "--region",
-        REGION,
-        "--flow",
-        "pkce",
-        "--timeout",
-        &timeout_secs.to_string(),
-    ])
-    .env("BROWSER", browser)
-    .output()
-    .map(Run::from)
-    .unwrap()
 }
 
 /// The browser runs in the background of awsso: wait for its report.

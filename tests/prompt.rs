@@ -1,26 +1,23 @@
 //! `awsso prompt` end to end: the real binary in the environments `awsso env` and `awsso use` make, the
 //! time left read from the kernel-keyring cache with no D-Bus and no network, colours and NO_COLOR.
-#[allow(unused_imports)] // the shared harness re-exports what other test files use
-mod common;
 
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 /// A logged-in user with `[profile p]` (colour cc0000); the role's credentials live `ttl` seconds.
 fn user_with_profile(ttl: u64) -> User {
-    let user = User::new(SimConfig {
-        credentials_ttl: std::time::Duration::from_secs(ttl),
-        ..SimConfig::default()
-    });
-    user.login().ok();
-    let acct = user.sim.accounts()[0].0.clone();
-    let mut config = user.read_config();
-    config.push_str(&format!(
-        "\n[profile p]\nsso_session = d-test123\nsso_account_id = {acct}\nsso_role_name = AdministratorAccess\ncolor = cc0000\n"
-    ));
-    user.write_config(&config);
-    user
+    with_profile(
+        SimConfig {
+            credentials_ttl: std::time::Duration::from_secs(ttl),
+            ..SimConfig::default()
+        },
+        |acct| {
+            format!(
+                "[profile p]\nsso_session = d-test123\nsso_account_id = {acct}\nsso_role_name = AdministratorAccess\ncolor = cc0000\n"
+            )
+        },
+    )
 }
 
 const RED: &str = "\x1b[38;2;204;0;0m";

@@ -2,8 +2,6 @@
 //! what the command's environment holds, who gets an answer (path, token), that the answer is the role's
 //! credentials, and that signals and the exit status pass through. The SDK clients that consume it are in
 //! tests/python/test_server_clients.py.
-#[allow(unused_imports)] // the shared harness re-exports what other test files use
-mod common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -12,10 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
-
-const SESSION: &str = "d-test123";
-const ADMIN: &str = "AdministratorAccess";
+use crate::common::*;
 
 /// A logged-in user with `[profile p]` and `[profile q]` (two accounts), counts reset.
 fn user_with_profiles() -> User {
@@ -74,20 +69,6 @@ fn wait_for_file(path: &Path, child: &mut Child) -> String {
             panic!("awsso ended early: {status:?}\n{err}");
         }
         assert!(started.elapsed() < Duration::from_secs(30), "timed out");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if started.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            panic!("awsso did not end");
-        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -159,7 +140,7 @@ fn exec_server_gives_the_command_an_endpoint_instead_of_keys() {
     let base = &uri[..uri.len() - path.len()];
     assert_eq!(get(&format!("{base}other"), Some(token)).0, 404);
 
-    let issued = user.sim.issued_credentials().last().cloned().unwrap();
+    let issued = last_issued(&user);
     for _ in 0..3 {
         let (status, body) = get(uri, Some(token));
         assert_eq!(status, 200, "{body}");
@@ -180,7 +161,7 @@ fn exec_server_gives_the_command_an_endpoint_instead_of_keys() {
     );
 
     std::fs::write(&done, "").unwrap();
-    let status = wait_exit(&mut child);
+    let status = wait_or_kill(&mut child, Duration::from_secs(30), "awsso");
     assert_eq!(status.code(), Some(7), "the command's exit status");
     let authority = &base["http://".len()..base.len() - 1];
     assert!(
@@ -230,13 +211,20 @@ fn exec_server_forwards_signals_and_reports_the_status() {
         )
     };
     kill("-TERM", child.id());
-    assert_eq!(wait_exit(&mut child).code(), Some(42));
+    assert_eq!(
+        wait_or_kill(&mut child, Duration::from_secs(30), "awsso").code(),
+        Some(42)
+    );
 
     for (sig, code) in [("-TERM", 143), ("-INT", 130), ("-HUP", 129)] {
         let file = dir.join(format!("pid{code}"));
         let (mut child, _) = spawn_with_pid_file(&user, r#"echo $$ > "$0"; exec sleep 30"#, &file);
         kill(sig, child.id());
-        assert_eq!(wait_exit(&mut child).code(), Some(code), "{sig}");
+        assert_eq!(
+            wait_or_kill(&mut child, Duration::from_secs(30), "awsso").code(),
+            Some(code),
+            "{sig}"
+        );
     }
 }
 

@@ -5,16 +5,11 @@
 //!
 //! These need the kernel keyring (`keyctl`), and some a second uid (root running `setpriv`) or
 //! gnome-keyring-daemon + dbus-run-session; where one is missing the test says so on stderr and returns.
-#[allow(unused_imports)] // the shared harness re-exports what other test files use
-mod common;
 
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
-
-const SESSION: &str = "d-test123";
-const ADMIN: &str = "AdministratorAccess";
+use crate::common::*;
 
 fn have(tool: &str) -> bool {
     Command::new("sh")
@@ -45,31 +40,6 @@ fn run_with_store(user: &User, args: &[&str], store: &str) -> Run {
             .output()
             .expect("awsso runs"),
     )
-}
-
-fn login_args() -> Vec<&'static str> {
-    vec![
-        "login",
-        "--start-url",
-        START_URL,
-        "--region",
-        REGION,
-        "--no-browser",
-    ]
-}
-
-fn creds_args(account: &str) -> Vec<String> {
-    [
-        "creds",
-        "--session",
-        SESSION,
-        "--account-id",
-        account,
-        "--role-name",
-        ADMIN,
-    ]
-    .map(String::from)
-    .to_vec()
 }
 
 fn keyctl(args: &[&str]) -> std::process::Output {
@@ -156,8 +126,7 @@ fn kernel_entries_are_readable_by_their_owner_only_and_expire() {
     let login: Vec<&str> = login_args();
     run_with_store(&user, &login, "keyutils").ok();
     let account = user.sim.accounts()[0].0.clone();
-    let args = creds_args(&account);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let args = creds_args(&account, ADMIN);
     let r = run_with_store(&user, &args, "keyutils");
     r.ok();
     let issued = user.sim.issued_credentials();
@@ -277,8 +246,7 @@ fn a_revoked_session_keyring_falls_back_to_the_user_keyring() {
     status.ok();
     assert!(status.stdout.contains("state:    logged in"), "{status}");
     let account = user.sim.accounts()[0].0.clone();
-    let args = creds_args(&account);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let args = creds_args(&account, ADMIN);
     user.sim.reset_counts();
     let first = wrapped(&user, "keyctl", &REVOKED, &args, "keyutils");
     first.ok();
@@ -366,7 +334,7 @@ fn auto_falls_back(mode: &str, reason: &str) {
     let user = User::new(SimConfig::default());
     let account = user.sim.accounts()[0].0.clone();
     let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let creds = creds_args(&account);
+    let creds = strings(&creds_args(&account, ADMIN));
     let out = tempfile::tempdir().unwrap();
     in_secret_service_state(
         &user,

@@ -2,23 +2,16 @@
 //! `$AWS_CONFIG_FILE`. The block awsso owns, every byte outside it, idempotence, dry runs, both modes,
 //! stale profiles and pruning, collisions, hostile account names, files awsso must refuse, file modes and
 //! symlinks, the settings file and templates, and concurrent writers.
-#[allow(unused_imports)]
-mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use crate::common::*;
 use awsso::awsconfig::{ConfigFile, Section, SectionKind};
-use common::*;
 
-const SESSION: &str = "d-test123";
 const BLOCK: &str = "session d-test123";
-const BEGIN: &str = "# BEGIN awsso managed block session d-test123";
-const END: &str = "# END awsso managed block session d-test123";
-const SESSION_SECTION: &str = "[sso-session d-test123]\nsso_start_url = https://d-test123.awsapps.com/start\nsso_region = eu-west-1\nsso_registration_scopes = sso:account:access\n";
-
 /// The keys of every profile awsso writes in process mode, in order.
 const PROCESS_KEYS: [&str; 8] = [
     "credential_process",
@@ -42,16 +35,6 @@ const NATIVE_KEYS: [&str; 10] = [
     "awsso_account_name",
     "awsso_display_name",
 ];
-
-fn sim(accounts: usize, roles: usize) -> SimConfig {
-    SimConfig {
-        accounts,
-        roles_per_account: roles,
-        interval: 1,
-        approve_after_polls: 1,
-        ..SimConfig::default()
-    }
-}
 
 /// A user logged in to session `d-test123`, whose settings file asks for every hint key (`hints = full`:
 /// these tests check every key; tests/generator.rs covers the default level).
@@ -83,11 +66,6 @@ fn exe() -> String {
         .to_owned()
 }
 
-fn parse(text: &str) -> ConfigFile {
-    ConfigFile::parse(Path::new("config"), text.to_owned())
-        .unwrap_or_else(|e| panic!("the written config does not parse: {e}\n{text}"))
-}
-
 /// The profiles of `session`'s block, in file order.
 fn managed<'a>(cfg: &'a ConfigFile, session: &str) -> Vec<&'a Section> {
     let id = format!("session {session}");
@@ -100,10 +78,6 @@ fn managed<'a>(cfg: &'a ConfigFile, session: &str) -> Vec<&'a Section> {
 
 fn names(sections: &[&Section]) -> BTreeSet<String> {
     sections.iter().map(|s| s.name.clone()).collect()
-}
-
-fn keys(s: &Section) -> Vec<&str> {
-    s.entries.iter().map(|e| e.key.as_str()).collect()
 }
 
 /// `(text before the BEGIN line, text after the END line)`: what awsso must never change.

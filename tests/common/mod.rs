@@ -4,16 +4,27 @@
 //! The keyring backend is whatever the environment provides: `scripts/test.sh` runs the suite once under a
 //! gnome-keyring daemon (`AWSSO_TEST_STORE=secret-service`) and once under `keyctl session -`
 //! (`AWSSO_TEST_STORE=keyutils`).
-#![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
-pub use awsso_sim::{DeviceOutcome, SimConfig, SimHandle};
+use awsso::awsconfig::{ConfigFile, Section};
+pub use awsso_sim::{DeviceOutcome, IssuedCredentials, SimConfig, SimHandle};
 
 pub const START_URL: &str = "https://d-test123.awsapps.com/start";
 pub const REGION: &str = "eu-west-1";
+/// The session [`User::login`] creates.
+pub const SESSION: &str = "d-test123";
+/// The simulator's first role name.
+pub const ADMIN: &str = "AdministratorAccess";
+/// The session section as `login` writes it for [`SESSION`].
+pub const SESSION_SECTION: &str = "[sso-session d-test123]\nsso_start_url = https://d-test123.awsapps.com/start\nsso_region = eu-west-1\nsso_registration_scopes = sso:account:access\n";
+/// The markers of the block `sync` writes for [`SESSION`].
+pub const BEGIN: &str = "# BEGIN awsso managed block session d-test123";
+pub const END: &str = "# END awsso managed block session d-test123";
 
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_awsso")
@@ -27,6 +38,70 @@ pub fn quick() -> SimConfig {
         device_outcome: DeviceOutcome::Approve,
         ..SimConfig::default()
     }
+}
+
+/// A [`quick`] simulator serving `accounts` accounts with `roles` roles each.
+pub fn sim(accounts: usize, roles: usize) -> SimConfig {
+    SimConfig {
+        accounts,
+        roles_per_account: roles,
+        ..quick()
+    }
+}
+
+/// A user logged in to [`SESSION`] on a simulator with `cfg`, its call counters reset.
+pub fn logged_in(cfg: SimConfig) -> User {
+    let user = User::new(cfg);
+    user.login().ok();
+    user.sim.reset_counts();
+    user
+}
+
+/// A user logged in to [`SESSION`] whose config has `profile(first account's id)` appended.
+pub fn with_profile(cfg: SimConfig, profile: impl FnOnce(&str) -> String) -> User {
+    let user = User::new(cfg);
+    user.login().ok();
+    let account = user.sim.accounts()[0].0.clone();
+    append_config(&user, &profile(&account));
+    user
+}
+
+/// `awsso login` for a new session `d-test123` with the device flow, no browser.
+pub fn login_args() -> Vec<&'static str> {
+    vec![
+        "login",
+        "--start-url",
+        START_URL,
+        "--region",
+        REGION,
+        "--no-browser",
+    ]
+}
+
+/// `awsso creds` (credential_process) for a role of [`SESSION`].
+pub fn creds_args<'a>(account: &'a str, role: &'a str) -> [&'a str; 7] {
+    [
+        "creds",
+        "--session",
+        SESSION,
+        "--account-id",
+        account,
+        "--role-name",
+        role,
+    ]
+}
+
+pub fn creds(user: &User, account: &str, role: &str) -> Run {
+    user.run(&creds_args(account, role))
+}
+
+/// The role credentials the simulator issued last.
+pub fn last_issued(user: &User) -> IssuedCredentials {
+    user.sim
+        .issued_credentials()
+        .last()
+        .cloned()
+        .expect("the simulator issued credentials")
 }
 
 /// One person's machine: a home directory, a config file, a keyring namespace, a simulator.
@@ -96,14 +171,7 @@ impl User {
 
     /// Logs in with the device flow to a new session `d-test123` (the simulator approves by itself).
     pub fn login(&self) -> Run {
-        self.run(&[
-            "login",
-            "--start-url",
-            START_URL,
-            "--region",
-            REGION,
-            "--no-browser",
-        ])
+        self.run(&login_args())
     }
 
     pub fn status_json(&self) -> serde_json::Value {
@@ -228,4 +296,101 @@ pub fn role_names(n: usize) -> Vec<String> {
                 .unwrap_or_else(|| format!("Role{}", i + 1))
         })
         .collect()
+}
+
+/// `awsso ARGS` as `user`, with extra environment variables.
+pub fn run_with<V: AsRef<OsStr>>(user: &User, args: &[&str], vars: &[(&str, V)]) -> Run {
+    let mut c = user.cmd(args);
+    for (k, v) in vars {
+        c.env(k, v);
+    }
+    Run::from(c.output().expect("awsso runs"))
+}
+
+/// `awsso login --flow pkce` for a new session, with `browser` as the browser.
+pub fn pkce_login(user: &User, browser: &Path, timeout_secs: u32) -> Run {
+    user.cmd(&[
+        "login",
+        "--start-url",
+        START_URL,
+        "--region",
+        REGION,
+        "--flow",
+        "pkce",
+        "--timeout",
+        &timeout_secs.to_string(),
+    ])
+    .env("BROWSER", browser)
+    .output()
+    .map(Run::from)
+    .unwrap()
+}
+
+/// Appends `text` to the user's AWS config, after a line break.
+pub fn append_config(user: &User, text: &str) {
+    let mut config = user.read_config();
+    config.push('\n');
+    config.push_str(text);
+    user.write_config(&config);
+}
+
+/// Writes an executable script (a test "browser", a wrapper) to `path`.
+pub fn write_executable(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Waits for a child, killing it (and failing the test) if it is still running after `limit`: a guard
+/// against hangs, not a timing assertion.
+pub fn wait_or_kill(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} still running after {limit:?}: it hangs");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Percent-encoding as awsso writes query values (RFC 3986 unreserved characters kept).
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The SHA-1 of `s` in hex, computed by `sha1sum` (independently of awsso): the AWS CLI's cache file names.
+pub fn sha1_hex(s: &str) -> String {
+    let out = Command::new("sh")
+        .args(["-c", "printf %s \"$1\" | sha1sum", "sh", s])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// The AWS config `text` as awsso reads it; fails the test when it does not parse.
+pub fn parse(text: &str) -> ConfigFile {
+    ConfigFile::parse(Path::new("config"), text.to_owned())
+        .unwrap_or_else(|e| panic!("the written config does not parse: {e}\n{text}"))
+}
+
+/// A section's keys, in file order.
+pub fn keys(s: &Section) -> Vec<&str> {
+    s.entries.iter().map(|e| e.key.as_str()).collect()
 }

@@ -2,10 +2,8 @@
 //! (getSigninToken only for credentials the simulator issued; login redirects) and sso-admin
 //! ListInstances (awsJson1_1, SigV4 header required and recorded, instances from the knob).
 
-mod common;
-
+use crate::common::{Api, request};
 use awsso_sim::{SimConfig, SimInstance, start};
-use common::{Api, request};
 use serde_json::{Value, json};
 
 fn enc(s: &str) -> String {

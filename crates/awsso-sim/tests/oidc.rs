@@ -2,14 +2,12 @@
 //! approval routes, deny, expiry, single redemption), PKCE, refresh rotation, revocation,
 //! logout and client expiry.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{Api, Resp, request};
 use awsso_sim::{DeviceOutcome, SimConfig, start};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{Api, request};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -268,7 +266,7 @@ fn challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-fn authorize(api: &Api, client_id: &str, redirect: &str, state: &str, chal: &str) -> common::Resp {
+fn authorize(api: &Api, client_id: &str, redirect: &str, state: &str, chal: &str) -> Resp {
     let enc = |s: &str| {
         percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
     };

@@ -2,13 +2,11 @@
 //! credentials, hostile names, rate limiting, injected errors, latency under concurrency,
 //! admin routes and the server's lifecycle.
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::common::{Api, request};
 use awsso_sim::{SimConfig, SimHandle, start};
-use common::{Api, request};
 use serde_json::{Value, json};
 
 const SCOPE: &str = "sso:account:access";

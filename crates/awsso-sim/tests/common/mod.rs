@@ -1,8 +1,6 @@
 //! Test-side HTTP client for the simulator: raw HTTP/1.1 over `std::net::TcpStream` with
 //! `Connection: close`, so the tests exercise the real socket without an HTTP client dependency.
 
-#![allow(dead_code)] // each test binary uses a different subset
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
