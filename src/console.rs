@@ -30,7 +30,7 @@ pub fn encode(s: &str) -> String {
 }
 
 /// Overrides the sign-in endpoint (`https://signin.aws.amazon.com` …), for tests and private endpoints.
-pub const SIGNIN_ENDPOINT_VAR: &str = "AWSSO_SIGNIN_ENDPOINT";
+pub const SIGNIN_ENDPOINT_VAR: &str = crate::vars::SIGNIN_ENDPOINT;
 /// What the console shows as the origin of a federated sign-in.
 pub const ISSUER: &str = "awsso";
 
@@ -360,10 +360,9 @@ pub fn container_color(
 
 /// The sign-in endpoint for a partition: `AWSSO_SIGNIN_ENDPOINT` when set, else the partition's own.
 pub fn signin_endpoint(region: &str) -> String {
-    std::env::var(SIGNIN_ENDPOINT_VAR)
-        .ok()
-        .map(|v| v.trim().trim_end_matches('/').to_string())
-        .filter(|v| !v.is_empty())
+    crate::vars::env()
+        .signin_endpoint
+        .clone()
         .unwrap_or_else(|| Partition::of_region(region).signin_endpoint().to_string())
 }
 

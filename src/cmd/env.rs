@@ -10,7 +10,7 @@ use crate::output::rfc3339;
 use crate::sso::RoleCredentials;
 
 /// Set by awsso in the environments it makes: which profile is in use (and a guard against nesting).
-pub const MARKER: &str = "AWSSO_PROFILE";
+pub const MARKER: &str = crate::vars::PROFILE;
 /// Cleared: they would make the SDKs ignore the exported keys or pick another profile.
 pub const CLEARED: [&str; 3] = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"];
 
