@@ -38,7 +38,7 @@ pub struct GlobalArgs {
     pub verbose: u8,
 
     /// Where secrets are kept.
-    #[arg(long, global = true, env = "AWSSO_STORE", value_enum, default_value_t = StoreKind::Auto)]
+    #[arg(long, global = true, env = crate::vars::STORE, value_enum, default_value_t = StoreKind::Auto)]
     pub store: StoreKind,
 
     /// The AWS config file [default: $AWS_CONFIG_FILE, else ~/.aws/config].
@@ -298,7 +298,7 @@ pub struct ConsoleArgs {
 
     /// The browser program to run with the URL as its last argument (no shell) [default: the desktop's
     /// default browser, or $BROWSER].
-    #[arg(long, value_name = "PATH", env = "AWSSO_BROWSER", value_hint = clap::ValueHint::ExecutablePath)]
+    #[arg(long, value_name = "PATH", env = crate::vars::BROWSER, value_hint = clap::ValueHint::ExecutablePath)]
     pub browser: Option<std::path::PathBuf>,
 }
 

@@ -23,7 +23,7 @@ use crate::session::{self, SessionConfig};
 /// The variable that turns a run of awsso into a completion request. Not clap's usual `COMPLETE`: awsso
 /// runs as a credential_process under other programs' environments, where a stray generic `COMPLETE`
 /// would turn credentials JSON into completion output.
-pub const ENV_VAR: &str = "AWSSO_COMPLETE";
+pub const ENV_VAR: &str = crate::vars::COMPLETE;
 
 /// The name the scripts call awsso by. A bare name (found on PATH) rather than this binary's path keeps the
 /// generated scripts identical on every machine, so that they can be committed and packaged.

@@ -23,7 +23,7 @@ pub fn encode(s: &str) -> String {
 }
 
 /// Overrides the sign-in endpoint (`https://signin.aws.amazon.com` …), for tests and private endpoints.
-pub const SIGNIN_ENDPOINT_VAR: &str = "AWSSO_SIGNIN_ENDPOINT";
+pub const SIGNIN_ENDPOINT_VAR: &str = crate::vars::SIGNIN_ENDPOINT;
 
 /// The AWS partitions a console can live in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

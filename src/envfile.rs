@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 /// Set by awsso in the environments it makes: which profile is in use (and a guard against nesting).
-pub const MARKER: &str = "AWSSO_PROFILE";
+pub const MARKER: &str = crate::vars::PROFILE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnvFileError {

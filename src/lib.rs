@@ -9,7 +9,7 @@
 //! (the shell-prompt segment), `envfile` (dotenv and JSON output of `env`), `creds` (role credentials),
 //! `listing` (enumeration and its cache), `profiles` (the profile generator), `secret`, `lock`, `paths`,
 //! `browser`, `output`, `error`, `hardening` (no core dumps), `ids` (validated identifiers), `shell`
-//! (quoting and splitting per shell).
+//! (quoting and splitting per shell), `vars` (every `AWSSO_*` environment variable and its value).
 pub mod awsconfig;
 pub mod browser;
 pub mod child;
@@ -40,6 +40,7 @@ pub mod shell;
 pub mod signin;
 pub mod sso;
 pub mod store;
+pub mod vars;
 
 use std::process::ExitCode;
 

@@ -65,11 +65,7 @@ impl EnumOptions {
     /// Defaults, with `AWSSO_CONCURRENCY` overriding the number of calls in flight.
     pub fn from_env() -> Self {
         let mut o = EnumOptions::default();
-        if let Some(n) = std::env::var("AWSSO_CONCURRENCY")
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-            .filter(|n| (1..=256).contains(n))
-        {
+        if let Some(n) = crate::vars::env().concurrency {
             o.concurrency = n;
         }
         o
@@ -460,10 +456,7 @@ pub fn progress_bar() -> Option<ProgressBar> {
 
 /// How long a cached listing is used before a new scan: `AWSSO_LISTING_TTL` seconds, default one hour.
 pub fn ttl() -> i64 {
-    std::env::var("AWSSO_LISTING_TTL")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3600)
+    crate::vars::env().listing_ttl
 }
 
 /// `listings/<session>-<instance>.json`: per session name and Identity Center instance, so two configs

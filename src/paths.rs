@@ -1,4 +1,5 @@
-//! Where awsso keeps its non-secret files: the cache directory (listing cache, lock files).
+//! Where awsso keeps its non-secret files: the cache directory (listing cache, lock files) and awsso's own
+//! settings file (not the AWS config file, which `awsconfig::config_path` finds).
 //!
 //! Nothing secret is ever written under these paths; secrets live in the credential store.
 use std::path::PathBuf;
@@ -33,8 +34,8 @@ pub fn home_dir(what: &'static str) -> Result<PathBuf, NoHome> {
 /// `$AWSSO_CACHE_DIR`, else the platform cache dir (`$XDG_CACHE_HOME/awsso`, `~/.cache/awsso`, …); an
 /// error without either (see [`NoHome`]).
 pub fn cache_dir() -> Result<PathBuf, NoHome> {
-    if let Some(dir) = std::env::var_os("AWSSO_CACHE_DIR").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir));
+    if let Some(dir) = &crate::vars::env().cache_dir {
+        return Ok(dir.clone());
     }
     let what = "its caches and locks";
     home_dir(what)?;
@@ -42,6 +43,23 @@ pub fn cache_dir() -> Result<PathBuf, NoHome> {
         .map(|b| b.cache_dir().join("awsso"))
         .filter(|d| d.is_absolute())
         .ok_or(NoHome { what })
+}
+
+/// awsso's settings file: `$AWSSO_SETTINGS`, else the deprecated `$AWSSO_CONFIG`, else
+/// `<config dir>/awsso/config` (`~/.config/awsso/config` on Linux). The file may not exist (the defaults).
+pub fn settings_file() -> PathBuf {
+    settings_file_from(
+        crate::vars::env().settings.clone(),
+        directories::BaseDirs::new().map(|b| b.config_dir().to_path_buf()),
+    )
+}
+
+fn settings_file_from(from_env: Option<PathBuf>, config_dir: Option<PathBuf>) -> PathBuf {
+    if let Some(p) = from_env.filter(|p| !p.as_os_str().is_empty()) {
+        return p;
+    }
+    // Without a config dir, a relative path that almost surely does not exist means "defaults".
+    config_dir.unwrap_or_default().join("awsso").join("config")
 }
 
 /// Creates `dir` (and parents) private to the user.
@@ -64,4 +82,26 @@ pub fn safe_file_stem(name: &str) -> String {
     let digest = sha2::Sha256::digest(name.as_bytes());
     let short: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
     format!("{readable}-{short}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_settings_file_is_the_variable_else_under_the_config_dir() {
+        let dir = || Some(PathBuf::from("/home/u/.config"));
+        assert_eq!(
+            settings_file_from(Some("/x/s".into()), dir()),
+            PathBuf::from("/x/s")
+        );
+        assert_eq!(
+            settings_file_from(Some("".into()), dir()),
+            PathBuf::from("/home/u/.config/awsso/config")
+        );
+        assert_eq!(
+            settings_file_from(None, dir()),
+            PathBuf::from("/home/u/.config/awsso/config")
+        );
+    }
 }

@@ -30,7 +30,7 @@ pub struct Active {
 /// `awsso use` sets and clears AWSSO_PROFILE for).
 pub fn active(var: impl Fn(&str) -> Option<String>) -> Option<Active> {
     let set = |k: &str| var(k).filter(|v| !v.trim().is_empty());
-    if let Some(name) = set("AWSSO_PROFILE") {
+    if let Some(name) = set(crate::vars::PROFILE) {
         // The expiry belongs to the keys `awsso env`/`exec` exported with the marker; next to a bare
         // AWS_PROFILE it could be anyone's.
         let expiration = set("AWS_CREDENTIAL_EXPIRATION").and_then(|v| parse_rfc3339(&v));
@@ -134,7 +134,7 @@ mod tests {
     fn the_awsso_environment_wins_over_aws_profile() {
         let a = active(env(&[
             ("AWS_PROFILE", "mine"),
-            ("AWSSO_PROFILE", "theirs"),
+            (crate::vars::PROFILE, "theirs"),
             ("AWS_CREDENTIAL_EXPIRATION", "2026-01-01T00:00:00Z"),
         ]))
         .unwrap();

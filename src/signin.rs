@@ -4,14 +4,14 @@
 //! also uses to read a server's `Date` header. The GET runs on the hyper, hyper-util and rustls (ring) stack
 //! that the SDK's HTTP client already brings, so it adds no crate to the build.
 //!
-//! Its failures are [`ConsoleError`]s (the console command's, whose hints name [`SIGNIN_ENDPOINT_VAR`]);
+//! Its failures are [`ConsoleError`]s (the console command's, whose hints name `AWSSO_SIGNIN_ENDPOINT`);
 //! the GET's own are [`HttpError`]s, whose messages never carry the URL.
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
 
-use crate::console::{ConsoleError, Partition, SIGNIN_ENDPOINT_VAR, encode};
+use crate::console::{ConsoleError, Partition, encode};
 use crate::output::sanitize;
 use crate::secret::Secret;
 use crate::sso::RoleCredentials;
@@ -21,10 +21,9 @@ pub const ISSUER: &str = "awsso";
 
 /// The sign-in endpoint for a partition: `AWSSO_SIGNIN_ENDPOINT` when set, else the partition's own.
 pub fn signin_endpoint(region: &str) -> String {
-    std::env::var(SIGNIN_ENDPOINT_VAR)
-        .ok()
-        .map(|v| v.trim().trim_end_matches('/').to_string())
-        .filter(|v| !v.is_empty())
+    crate::vars::env()
+        .signin_endpoint
+        .clone()
         .unwrap_or_else(|| Partition::of_region(region).signin_endpoint().to_string())
 }
 

@@ -810,6 +810,82 @@ fn the_settings_file_shapes_names_regions_and_colours() {
     );
 }
 
+/// `AWSSO_SETTINGS` names the settings file; the old `AWSSO_CONFIG` still works, and loses when both are
+/// set. Both `ls` (names) and `sync --dry-run` (the diff) follow the chosen file.
+#[test]
+fn awsso_settings_names_the_settings_file_and_awsso_config_is_its_old_name() {
+    let user = logged_in(sim(2, 1));
+    let file = |name: &str, prefix: &str| {
+        let path = user.home.path().join(name);
+        std::fs::write(
+            &path,
+            format!("[defaults]\ntemplate = {prefix}-{{account_id}}-{{role_name}}\n"),
+        )
+        .unwrap();
+        path
+    };
+    let new = file("settings-new", "new");
+    let old = file("settings-old", "old");
+    let run = |vars: &[(&str, &Path)], args: &[&str]| {
+        let mut c = user.cmd(args);
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        Run::from(c.output().unwrap())
+    };
+    let ls_names = |vars: &[(&str, &Path)]| -> BTreeSet<String> {
+        let r = run(vars, &["ls", "--json"]);
+        r.ok();
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).unwrap();
+        rows.iter()
+            .map(|r| r["profile"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let want = |prefix: &str| -> BTreeSet<String> {
+        ["100000000001", "100000000002"]
+            .map(|id| format!("{prefix}-{id}-AdministratorAccess"))
+            .into()
+    };
+    assert_eq!(ls_names(&[("AWSSO_SETTINGS", &new)]), want("new"));
+    assert_eq!(ls_names(&[("AWSSO_CONFIG", &old)]), want("old"));
+    assert_eq!(
+        ls_names(&[("AWSSO_CONFIG", &old), ("AWSSO_SETTINGS", &new)]),
+        want("new"),
+        "AWSSO_SETTINGS wins over the deprecated AWSSO_CONFIG"
+    );
+    // An empty AWSSO_SETTINGS counts as unset, as an empty AWSSO_CONFIG always did.
+    assert_eq!(
+        ls_names(&[("AWSSO_SETTINGS", Path::new("")), ("AWSSO_CONFIG", &old)]),
+        want("old")
+    );
+
+    let before = user.read_config();
+    let dry = |vars: &[(&str, &Path)]| {
+        let r = run(vars, &["sync", "--dry-run"]);
+        r.ok();
+        r.stdout.clone()
+    };
+    let diff = dry(&[("AWSSO_CONFIG", &old), ("AWSSO_SETTINGS", &new)]);
+    assert!(
+        diff.contains("\n+[profile new-100000000001-AdministratorAccess]\n")
+            && !diff.contains("old-"),
+        "{diff}"
+    );
+    let diff = dry(&[("AWSSO_CONFIG", &old)]);
+    assert!(
+        diff.contains("\n+[profile old-100000000002-AdministratorAccess]\n"),
+        "{diff}"
+    );
+    assert_eq!(user.read_config(), before, "a dry run writes nothing");
+    // A broken file named by AWSSO_SETTINGS is reported by its path, with the variable in the hint.
+    let missing_dir = user.home.path().join("no-such-dir");
+    std::fs::create_dir(&missing_dir).unwrap();
+    run(&[("AWSSO_SETTINGS", &missing_dir)], &["ls"])
+        .fails_with(5)
+        .stderr_has(&missing_dir.display().to_string())
+        .stderr_has("AWSSO_SETTINGS chooses another settings file");
+}
+
 #[test]
 fn bad_templates_are_refused_before_anything_is_written() {
     let user = logged_in(sim(3, 2));

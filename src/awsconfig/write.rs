@@ -35,7 +35,7 @@ const STALE_TEMP_AGE: Duration = Duration::from_secs(60);
 /// Test-only fault injection: in debug builds, `AWSSO_TEST_WRITE_DELAY_MS=N` makes every config write
 /// sleep N ms after the temp file is complete and before the check-and-rename, so tests can edit the
 /// file (or kill awsso) inside that window deterministically. Release builds ignore it.
-pub const TEST_WRITE_DELAY_ENV: &str = "AWSSO_TEST_WRITE_DELAY_MS";
+pub const TEST_WRITE_DELAY_ENV: &str = crate::vars::TEST_WRITE_DELAY_MS;
 
 /// Read-modify-write under the lock, safe against writers that do not take the lock.
 ///
@@ -1045,8 +1045,8 @@ mod tests {
     #[test]
     fn child_writer() {
         let (Some(path), Some(n)) = (
-            std::env::var_os("AWSSO_TEST_CHILD_CONFIG"),
-            std::env::var("AWSSO_TEST_CHILD_N").ok(),
+            std::env::var_os(crate::vars::TEST_CHILD_CONFIG),
+            std::env::var(crate::vars::TEST_CHILD_N).ok(),
         ) else {
             return;
         };
@@ -1075,8 +1075,8 @@ mod tests {
                         "awsconfig::write::tests::child_writer",
                         "--test-threads=1",
                     ])
-                    .env("AWSSO_TEST_CHILD_CONFIG", &p)
-                    .env("AWSSO_TEST_CHILD_N", n.to_string())
+                    .env(crate::vars::TEST_CHILD_CONFIG, &p)
+                    .env(crate::vars::TEST_CHILD_N, n.to_string())
                     .stdout(std::process::Stdio::null())
                     .spawn()
                     .unwrap()

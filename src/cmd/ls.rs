@@ -87,7 +87,7 @@ pub fn plans_for(
     listing: &crate::listing::Listing,
     template: Option<&str>,
 ) -> anyhow::Result<Planned> {
-    let mut settings = profiles::load_settings(&profiles::settings_path(), &session.name)?;
+    let mut settings = profiles::load_settings(&crate::paths::settings_file(), &session.name)?;
     if let Some(t) = template {
         settings.template = t.to_string();
         profiles::validate_template(&settings.template)?;

@@ -42,7 +42,7 @@ struct Trace(Option<std::fs::File>);
 
 impl Trace {
     fn open() -> Trace {
-        Trace(std::env::var_os("AWSSO_PICKER_TRACE").and_then(|p| {
+        Trace(crate::vars::env().picker_trace.as_ref().and_then(|p| {
             std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)

@@ -7,8 +7,9 @@
 //!
 //! # Settings file
 //!
-//! `$AWSSO_CONFIG`, else `<config dir>/awsso/config` (`~/.config/awsso/config` on Linux,
-//! `~/Library/Application Support/awsso/config` on macOS). A missing file means the defaults.
+//! `$AWSSO_SETTINGS` (or the deprecated `$AWSSO_CONFIG`), else `<config dir>/awsso/config`
+//! (`~/.config/awsso/config` on Linux, `~/Library/Application Support/awsso/config` on macOS); see
+//! `paths::settings_file`. A missing file means the defaults.
 //!
 //! ```ini
 //! # applies to every session
@@ -100,7 +101,7 @@ pub use naming::{ProfilePlan, is_valid_account_id, is_valid_role_name, plan};
 pub use render::{WRITTEN_KEYS, render_block, shell_quote};
 pub use settings::{
     AccountOverride, ColorRule, DEFAULT_TEMPLATE, Hints, PLACEHOLDERS, Settings, SettingsError,
-    load_settings, settings_path, validate_template,
+    load_settings, validate_template,
 };
 
 /// How generated profiles get their credentials.

@@ -140,7 +140,8 @@ impl SettingsError {
                 }
                 io::ErrorKind::InvalidData => format!("save {} as UTF-8 text", path.display()),
                 _ => format!(
-                    "AWSSO_CONFIG chooses another settings file; without {} awsso uses its defaults",
+                    "{} chooses another settings file; without {} awsso uses its defaults",
+                    crate::vars::SETTINGS,
                     path.display()
                 ),
             }),
@@ -148,22 +149,6 @@ impl SettingsError {
             SettingsError::Template { .. } => Some(TEMPLATE_HINT.to_owned()),
         }
     }
-}
-
-/// `$AWSSO_CONFIG`, else `<config dir>/awsso/config` (`~/.config/awsso/config` on Linux).
-pub fn settings_path() -> PathBuf {
-    settings_path_from(
-        std::env::var_os("AWSSO_CONFIG").map(PathBuf::from),
-        directories::BaseDirs::new().map(|b| b.config_dir().to_path_buf()),
-    )
-}
-
-fn settings_path_from(env: Option<PathBuf>, config_dir: Option<PathBuf>) -> PathBuf {
-    if let Some(p) = env.filter(|p| !p.as_os_str().is_empty()) {
-        return p;
-    }
-    // Without a config dir, a relative path that almost surely does not exist means "defaults".
-    config_dir.unwrap_or_default().join("awsso").join("config")
 }
 
 /// Reads `path` and resolves the settings of `session`. A missing file means the defaults; every section
@@ -757,7 +742,7 @@ profile = payments      # optional full profile-name override
     }
 
     #[test]
-    fn missing_file_is_defaults_and_path_follows_env() {
+    fn missing_file_is_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let s = load_settings(&dir.path().join("nope"), "corp").unwrap();
         assert_eq!(s, Settings::default());
@@ -772,19 +757,6 @@ profile = payments      # optional full profile-name override
         std::fs::write(&path, b"[defaults]\nregion = \xff\n").unwrap();
         let e = load_settings(&path, "corp").unwrap_err();
         assert!(e.hint().unwrap().contains("UTF-8"), "{e}");
-
-        assert_eq!(
-            settings_path_from(Some("/x/s".into()), Some("/home/u/.config".into())),
-            PathBuf::from("/x/s")
-        );
-        assert_eq!(
-            settings_path_from(Some("".into()), Some("/home/u/.config".into())),
-            PathBuf::from("/home/u/.config/awsso/config")
-        );
-        assert_eq!(
-            settings_path_from(None, Some("/home/u/.config".into())),
-            PathBuf::from("/home/u/.config/awsso/config")
-        );
     }
 
     #[test]

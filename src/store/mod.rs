@@ -30,7 +30,7 @@ use serde::de::DeserializeOwned;
 use crate::secret::Secret;
 
 /// Default keyring "service" under which every awsso entry is filed.
-pub const DEFAULT_SERVICE: &str = "awsso";
+pub const DEFAULT_SERVICE: &str = crate::vars::DEFAULT_KEYRING_SERVICE;
 
 /// The credential stores awsso can use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -178,7 +178,7 @@ impl std::fmt::Debug for Store {
 }
 
 fn service_name() -> String {
-    std::env::var("AWSSO_KEYRING_SERVICE").unwrap_or_else(|_| DEFAULT_SERVICE.into())
+    crate::vars::env().keyring_service.clone()
 }
 
 impl Store {
@@ -202,7 +202,7 @@ impl Store {
 
     /// `AWSSO_NO_KEYUTILS_CACHE` set (to anything but empty or `0`): no kernel-keyring cache.
     pub fn cache_disabled() -> bool {
-        std::env::var_os("AWSSO_NO_KEYUTILS_CACHE").is_some_and(|v| !v.is_empty() && v != "0")
+        crate::vars::env().no_keyutils_cache
     }
 
     /// The kernel keyring as a fast cache in front of a slower primary store (Linux, Secret Service): a read
