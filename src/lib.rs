@@ -42,7 +42,7 @@ pub mod store;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> ExitCode {
@@ -50,7 +50,7 @@ pub fn main() -> ExitCode {
     hardening::forbid_core_dumps();
     restore_sigpipe();
     // First, before anything can print: a TAB in the shell runs awsso only to ask for candidates.
-    complete::handle_request();
+    answer_completion_request();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -76,6 +76,15 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => error::report(&e),
     }
+}
+
+/// Answers a completion request and exits, when [`complete::ENV_VAR`] holds a shell name; returns
+/// otherwise. Start-up's job rather than `complete`'s: the request needs the whole command line, whose
+/// arguments name `complete`'s candidates, so `complete` cannot need `cli` back.
+fn answer_completion_request() {
+    clap_complete::CompleteEnv::with_factory(cli::Cli::command)
+        .var(complete::ENV_VAR)
+        .complete();
 }
 
 /// Logs go to stderr; `-v`/`-vv` or `RUST_LOG` choose how much. The HTTP stack is capped at debug whatever
