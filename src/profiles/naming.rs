@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::color::color_for;
-use super::settings::{Piece, Settings, is_name_char, parse_template};
+use super::settings::Settings;
+use super::template::{DEFAULT_TEMPLATE, Piece, is_name_char, parse_template};
 use crate::listing::{Account, Listing};
 
 /// Longest profile name the template produces (a collision suffix may add up to ~20 more).
@@ -54,9 +55,8 @@ pub fn plan(
 ) -> Vec<ProfilePlan> {
     // The settings were validated when loaded; a bad template here (a caller that skipped
     // `validate_template`) falls back to the default rather than producing nothing.
-    let template = parse_template(&settings.template).unwrap_or_else(|_| {
-        parse_template(super::DEFAULT_TEMPLATE).expect("default template parses")
-    });
+    let template = parse_template(&settings.template)
+        .unwrap_or_else(|_| parse_template(DEFAULT_TEMPLATE).expect("default template parses"));
 
     // One entry per (account id, role), whatever the order or duplication of the input; of two
     // listings of one account id, the one whose name sorts first wins.
