@@ -19,8 +19,8 @@ use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
 use crate::awsconfig::{self, ConfigFile, Section};
 use crate::ids::{AccountId, RoleName};
 use crate::listing::{self, Listing};
-use crate::output::sanitize;
 use crate::session::{self, SessionConfig};
+use crate::text::sanitize;
 
 /// The variable that turns a run of awsso into a completion request. Not clap's usual `COMPLETE`: awsso
 /// runs as a credential_process under other programs' environments, where a stray generic `COMPLETE`
@@ -205,7 +205,7 @@ impl Known {
 fn shell_candidate(name: &str) -> Option<String> {
     if name.is_empty()
         || name.chars().count() > 256
-        || crate::output::sanitize(name, 256) != name
+        || sanitize(name, 256) != name
         || name.contains(['\'', '\\'])
     {
         return None;

@@ -8,7 +8,7 @@
 //! endpoint), `child` (a supervised child process), `picker` (the interactive profile finder), `prompt`
 //! (the shell-prompt segment), `envfile` (dotenv and JSON output of `env`), `creds` (role credentials),
 //! `listing` (enumeration and its cache), `profiles` (the profile generator), `secret`, `lock`, `paths`,
-//! `browser`, `output`, `error`, `hardening` (no core dumps), `ids` (validated identifiers), `shell`
+//! `browser`, `output`, `text` (untrusted text made safe), `error`, `hardening` (no core dumps), `ids` (validated identifiers), `shell`
 //! (quoting and splitting per shell).
 pub mod awsconfig;
 pub mod browser;
@@ -39,6 +39,7 @@ pub mod session;
 pub mod shell;
 pub mod sso;
 pub mod store;
+pub mod text;
 
 use std::process::ExitCode;
 

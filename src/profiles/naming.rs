@@ -299,7 +299,11 @@ pub(crate) fn value_text(s: &str, max: usize) -> String {
     let mut pending_space = false;
     let mut count = 0;
     for c in s.chars() {
-        let blank = c.is_whitespace() || c.is_control() || is_invisible(c) || c == '#' || c == ';';
+        let blank = c.is_whitespace()
+            || c.is_control()
+            || crate::text::is_invisible(c)
+            || c == '#'
+            || c == ';';
         if blank {
             pending_space = !out.is_empty();
             continue;
@@ -320,13 +324,6 @@ pub(crate) fn value_text(s: &str, max: usize) -> String {
     }
     // The block writer refuses any line holding this phrase (it would look like a marker line).
     out.replace("awsso managed block", "awsso-managed-block")
-}
-
-/// Zero-width and bidirectional-control characters, which can make a value display as something else.
-fn is_invisible(c: char) -> bool {
-    matches!(c,
-        '\u{00ad}' | '\u{061c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
-        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
 }
 
 /// `{name} ({id})`, or the id alone when nothing of the name survives.
@@ -709,5 +706,18 @@ mod tests {
         }
         assert_eq!(value_text(&"ab ".repeat(100), 10), "ab ab ab a");
         assert_eq!(value_text(&"é".repeat(300), 100).chars().count(), 100);
+    }
+
+    /// A config value hides nothing a terminal line would show as `?`: one set, `text::is_invisible`.
+    #[test]
+    fn value_text_blanks_what_the_terminal_marks() {
+        for c in ('\0'..=char::MAX).filter(|c| crate::text::is_invisible(*c) || c.is_control()) {
+            assert_eq!(
+                value_text(&format!("a{c}b"), 10),
+                "a b",
+                "U+{:04X}",
+                c as u32
+            );
+        }
     }
 }

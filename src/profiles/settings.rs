@@ -111,7 +111,7 @@ pub enum SettingsError {
 
 /// `[section] key: `, with control characters from the file shown as `?`.
 fn location(section: Option<&str>, key: Option<&str>) -> String {
-    let clean = |s: &str| crate::output::sanitize(s, 100);
+    let clean = |s: &str| crate::text::sanitize(s, 100);
     let (section, key) = (section.map(clean), key.map(clean));
     match (section.as_deref(), key.as_deref()) {
         (Some(s), Some(k)) => format!("[{s}] {k}: "),
