@@ -27,6 +27,7 @@ use std::path::PathBuf;
 pub use edit::{append_section, render_comment, render_section, splice_block, try_append_section};
 pub use error::ConfigError;
 pub use parse::{BlockInfo, CompatNote, ConfigFile, Entry, Section, SectionKind};
+pub(crate) use parse::{Comments, LineKind, scan};
 pub use write::{MAX_ATTEMPTS, TEST_WRITE_DELAY_ENV, update, write_atomic};
 
 /// First words of awsso's marker lines; see [`splice_block`] for the full format.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
 
-use ini::{Ini, ParseOption};
+use crate::awsconfig::{Comments, LineKind, scan};
 
 use super::filter::Filter;
 use super::settings::{AccountOverride, ColorRule, Hints, Settings, SettingsError};
@@ -61,26 +61,17 @@ impl SettingsFile {
                 hint: hint.to_owned(),
             }
         };
-        let options = ParseOption {
-            // Quotes and backslashes mean nothing in this file: a value is the text after `=`.
-            enabled_quote: false,
-            enabled_escape: false,
-            enabled_indented_mutiline_value: false,
-            enabled_preserve_key_leading_whitespace: false,
-        };
         const SYNTAX_HINT: &str =
             "write `[section]` headers and `key = value` lines; `#` or `;` starts a comment";
-        let clean = preprocess(text).map_err(|(line, problem)| {
+        let sections = read_sections(text).map_err(|(line, problem)| {
             invalid(None, None, format!("line {line}: {problem}"), SYNTAX_HINT)
         })?;
-        let ini = Ini::load_from_str_opt(&clean, options)
-            .map_err(|e| invalid(None, None, e.msg.into_owned(), SYNTAX_HINT))?;
 
         let mut file = SettingsFile::default();
         let mut seen_sections: Vec<String> = Vec::new();
-        for (section, props) in ini.iter() {
-            let Some(section) = section else {
-                if let Some((key, _)) = props.iter().next() {
+        for (section, props) in &sections {
+            let Some(section) = *section else {
+                if let Some((key, _)) = props.first() {
                     return Err(invalid(
                         None,
                         Some(key),
@@ -104,7 +95,7 @@ impl SettingsFile {
 
             let mut seen_keys: Vec<String> = Vec::new();
             let mut entries = Vec::new();
-            for (key, value) in props.iter() {
+            for &(key, value) in props {
                 let key_lc = key.trim().to_ascii_lowercase();
                 if seen_keys.contains(&key_lc) {
                     return Err(invalid(
@@ -352,52 +343,45 @@ fn parse_color_rules(v: &str) -> Result<Vec<ColorRule>, String> {
     Ok(rules)
 }
 
-/// Normalises the text for rust-ini and checks its line structure, which rust-ini reports with
-/// unreliable line numbers: comments go (full-line ones, and inline ones, which rust-ini would keep as
-/// part of the value), lines are trimmed, and every other line must be `[section]` or `key = value`.
-/// An inline comment is `#` or `;` with whitespace before and after (or at the end of the line), so
-/// `color = #ff9900` keeps its colour.
-fn preprocess(text: &str) -> Result<String, (usize, String)> {
-    let mut out = String::with_capacity(text.len());
-    for (i, line) in text.lines().enumerate() {
-        let trimmed = line.trim();
-        if trimmed.starts_with('#') || trimmed.starts_with(';') {
-            out.push('\n');
-            continue;
-        }
-        let chars: Vec<(usize, char)> = trimmed.char_indices().collect();
-        let mut cut = trimmed.len();
-        for w in 0..chars.len() {
-            let (at, c) = chars[w];
-            let before = w > 0 && chars[w - 1].1.is_whitespace();
-            let after = chars.get(w + 1).is_none_or(|(_, n)| n.is_whitespace());
-            if (c == '#' || c == ';') && before && after {
-                cut = at;
-                break;
+/// A section as written: its header between the brackets, trimmed (`None` for what comes before the
+/// first header), and its `(key, value)` lines.
+type RawSection<'a> = (Option<&'a str>, Vec<(&'a str, &'a str)>);
+
+/// The file's sections in order, read by the AWS config's line scanner in the dialect of this file
+/// (inline comments; no continuation lines, so indentation means nothing; quotes and backslashes are
+/// ordinary characters). A line that is neither `[section]` nor `key = value` is an error `(line,
+/// problem)`, reported before anything else in the file.
+fn read_sections(text: &str) -> Result<Vec<RawSection<'_>>, (usize, String)> {
+    let mut sections: Vec<RawSection<'_>> = vec![(None, Vec::new())];
+    for line in scan(text, Comments::Inline) {
+        let line = line?;
+        let problem = match line.kind {
+            LineKind::Blank | LineKind::Comment => continue,
+            LineKind::Header => {
+                let inner = line
+                    .text
+                    .strip_prefix('[')
+                    .and_then(|b| b.strip_suffix(']'));
+                match inner {
+                    Some(inner) if !inner.trim().is_empty() && !inner.contains(['[', ']']) => {
+                        sections.push((Some(inner.trim()), Vec::new()));
+                        continue;
+                    }
+                    _ => "a section header is `[name]` alone on its line",
+                }
             }
-        }
-        let body = trimmed[..cut].trim_end();
-        let problem = if body.is_empty() {
-            None
-        } else if body.starts_with('[') {
-            let inner = body.strip_prefix('[').and_then(|b| b.strip_suffix(']'));
-            match inner {
-                Some(inner) if !inner.trim().is_empty() && !inner.contains(['[', ']']) => None,
-                _ => Some("a section header is `[name]` alone on its line"),
+            LineKind::Setting { key, value } if !key.is_empty() && !key.contains(':') => {
+                let (_, entries) = sections
+                    .last_mut()
+                    .expect("the first section is always there");
+                entries.push((key, value));
+                continue;
             }
-        } else {
-            match body.split_once('=') {
-                Some((key, _)) if !key.trim().is_empty() && !key.contains(':') => None,
-                _ => Some("expected `key = value`"),
-            }
+            LineKind::Setting { .. } | LineKind::Other => "expected `key = value`",
         };
-        if let Some(problem) = problem {
-            return Err((i + 1, problem.to_owned()));
-        }
-        out.push_str(body);
-        out.push('\n');
+        return Err((line.number, problem.to_owned()));
     }
-    Ok(out)
+    Ok(sections)
 }
 
 #[cfg(test)]
@@ -620,10 +604,28 @@ profile = payments      # optional full profile-name override
 
     #[test]
     fn comments_and_line_structure() {
-        assert_eq!(preprocess("a = b # c\n").unwrap(), "a = b\n");
-        assert_eq!(preprocess("a = b ;c ; d\r\n").unwrap(), "a = b ;c\n");
-        assert_eq!(preprocess("  # x\n  [s] ;\n").unwrap(), "\n[s]\n");
-        assert_eq!(preprocess("c = #fff000 #").unwrap(), "c = #fff000\n");
+        let entries = |text: &str| -> Vec<(String, String)> {
+            let sections = read_sections(text).unwrap();
+            sections
+                .into_iter()
+                .flat_map(|(_, e)| e)
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect()
+        };
+        let one = |k: &str, v: &str| vec![(k.to_owned(), v.to_owned())];
+        assert_eq!(entries("a = b # c\n"), one("a", "b"));
+        assert_eq!(entries("a = b ;c ; d\r\n"), one("a", "b ;c"));
+        assert_eq!(entries("c = #fff000 #"), one("c", "#fff000"));
+        assert_eq!(
+            entries("  indented  =  kept apart \n"),
+            one("indented", "kept apart")
+        );
+        let headers: Vec<_> = read_sections("  # x\n  [s] ;\n[ t  u ]\n")
+            .unwrap()
+            .into_iter()
+            .map(|(h, _)| h)
+            .collect();
+        assert_eq!(headers, [None, Some("s"), Some("t  u")]);
         for (text, line) in [
             ("[defaults]\nregion = x\n[session oops\n", 3),
             ("[defaults]\n\nregion\n", 3),
@@ -632,7 +634,7 @@ profile = payments      # optional full profile-name override
             ("[]\n", 1),
             ("[defaults]\n = x\n", 2),
         ] {
-            assert_eq!(preprocess(text).unwrap_err().0, line, "{text:?}");
+            assert_eq!(read_sections(text).unwrap_err().0, line, "{text:?}");
             let e = parse(text).unwrap_err();
             assert!(
                 e.to_string()
@@ -641,5 +643,26 @@ profile = payments      # optional full profile-name override
             );
             assert!(e.hint().unwrap().contains("key = value"));
         }
+    }
+
+    /// The rules the settings file now shares with the AWS config's scanner (rust-ini's differed): a
+    /// UTF-8 BOM is read past, a carriage return inside a line is an error with its line number, and a
+    /// backslash at the end of a value is an ordinary character, not a line continuation.
+    #[test]
+    fn read_by_the_aws_config_scanner() {
+        let f = parse("\u{feff}[defaults]\nregion = eu-west-1\n").unwrap();
+        assert_eq!(f.resolve("x").region.as_deref(), Some("eu-west-1"));
+
+        let e = parse("[defaults]\nregion = us-east-1\rtemplate = {account_id}\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("/cfg/awsso/config: line 2: stray carriage return"),
+            "{e}"
+        );
+
+        let f = parse("[account 123456789012]\nname = back\\\nregion = us-west-2\n").unwrap();
+        let a = &f.accounts["123456789012"];
+        assert_eq!(a.name.as_deref(), Some("back\\"));
+        assert_eq!(a.region.as_deref(), Some("us-west-2"));
     }
 }
