@@ -1,6 +1,5 @@
-//! Reading the shared config file: a line scanner that keeps line numbers, plus awsso's block markers.
-//! The scanner ([`scan`]) also reads awsso's own settings file (`profiles::settings_file`), in that
-//! file's dialect (inline comments, no continuation lines).
+//! Reading the shared config file: sections and values with their line numbers, plus awsso's block
+//! markers. The lines come from `scan`, the scanner shared with awsso's own settings file.
 //!
 //! rust-ini is deliberately not used: it reports no line numbers and its dialect differs from the
 //! one that matters. The rules follow botocore (Python's `RawConfigParser`), and where the SDKs'
@@ -32,6 +31,7 @@ use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::scan::{Comments, LineKind, lines, scan};
 use super::{BEGIN_MARKER, END_MARKER, error::ConfigError};
 
 /// A parsed config file. `text` is exactly the bytes read; edits are made on it, never regenerated.
@@ -298,119 +298,6 @@ fn sdk_profile_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-/.%@_:+".contains(c))
-}
-
-/// `(1-based number, line without its terminator, terminator)` for every line of `text`.
-pub(crate) fn lines(text: &str) -> impl Iterator<Item = (usize, &str, &str)> {
-    text.split_inclusive('\n').enumerate().map(|(i, raw)| {
-        let body = raw
-            .strip_suffix("\r\n")
-            .or_else(|| raw.strip_suffix('\n'))
-            .unwrap_or(raw);
-        (i + 1, body, &raw[body.len()..])
-    })
-}
-
-/// Which comments a dialect of INI has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Comments {
-    /// Only whole lines whose first non-blank character is `#` or `;` (the AWS config: botocore reads
-    /// `key = v # x` as `v # x`).
-    FullLine,
-    /// Also from a `#` or `;` with whitespace before it and whitespace or the end of the line after it,
-    /// so that `color = #ff9900` keeps its colour (awsso's settings file).
-    Inline,
-}
-
-/// One line of an INI-style file, as [`scan`] reads it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Line<'a> {
-    /// 1-based.
-    pub number: usize,
-    /// Leading whitespace, in characters (continuation lines are indented deeper).
-    pub indent: usize,
-    /// The line trimmed, without its inline comment where the dialect has them.
-    pub text: &'a str,
-    pub kind: LineKind<'a>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum LineKind<'a> {
-    Blank,
-    Comment,
-    /// `text` starts with `[`; each reader checks the rest.
-    Header,
-    /// `key = value`, split at the first `=`, both sides trimmed; the key may be empty.
-    Setting {
-        key: &'a str,
-        value: &'a str,
-    },
-    /// Neither: no `=` in it.
-    Other,
-}
-
-/// The line scanner both INI-style files awsso reads go through (the AWS config here, awsso's own
-/// settings in `profiles`), so that they agree on line numbers, line ends, comments and `key = value`:
-/// a UTF-8 BOM before the first line is read past, a line ends at LF or CRLF, and a carriage return
-/// anywhere else is an error `(line, message)`.
-pub(crate) fn scan(
-    text: &str,
-    comments: Comments,
-) -> impl Iterator<Item = Result<Line<'_>, (usize, String)>> {
-    lines(text).map(move |(n, raw, terminator)| {
-        let mut line = if n == 1 {
-            raw.strip_prefix('\u{feff}').unwrap_or(raw)
-        } else {
-            raw
-        };
-        if terminator.is_empty() {
-            // A CRLF file cut off between its CR and LF.
-            line = line.strip_suffix('\r').unwrap_or(line);
-        }
-        if line.contains('\r') {
-            return Err((n, "stray carriage return (\\r) inside the line".to_owned()));
-        }
-        let indent = line.chars().take_while(|c| c.is_whitespace()).count();
-        let mut text = line.trim();
-        let kind = if text.is_empty() {
-            LineKind::Blank
-        } else if text.starts_with('#') || text.starts_with(';') {
-            LineKind::Comment
-        } else {
-            if comments == Comments::Inline {
-                text = without_inline_comment(text);
-            }
-            if text.starts_with('[') {
-                LineKind::Header
-            } else if let Some((key, value)) = text.split_once('=') {
-                LineKind::Setting {
-                    key: key.trim(),
-                    value: value.trim(),
-                }
-            } else {
-                LineKind::Other
-            }
-        };
-        Ok(Line {
-            number: n,
-            indent,
-            text,
-            kind,
-        })
-    })
-}
-
-/// `trimmed` up to its first `#`/`;` that has whitespace before it and whitespace or the end after it.
-fn without_inline_comment(trimmed: &str) -> &str {
-    let chars: Vec<(usize, char)> = trimmed.char_indices().collect();
-    for (w, &(at, c)) in chars.iter().enumerate() {
-        let before = w > 0 && chars[w - 1].1.is_whitespace();
-        let after = chars.get(w + 1).is_none_or(|(_, n)| n.is_whitespace());
-        if (c == '#' || c == ';') && before && after {
-            return trimmed[..at].trim_end();
-        }
-    }
-    trimmed
 }
 
 pub(crate) enum Marker<'a> {
