@@ -8,6 +8,9 @@ use crate::ids::{AccountId, Parser as Checked, Region, RoleName, SessionName, St
 use crate::sso::Flow;
 use crate::store::StoreKind;
 
+/// Defined with the shell code it chooses, so that `shell` needs nothing from the command line.
+pub use crate::shell::ShellKind;
+
 /// A fast credential helper for AWS IAM Identity Center (AWS SSO).
 ///
 /// awsso logs you in once per Identity Center session (device code or browser PKCE), keeps the tokens in
@@ -328,14 +331,6 @@ pub struct DoctorArgs {
     /// The profile whose role credentials call ListInstances, instead of the environment's keys.
     #[arg(long, value_name = "PROFILE", requires = "instances")]
     pub admin_profile: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ShellKind {
-    Bash,
-    Zsh,
-    Fish,
-    Powershell,
 }
 
 #[derive(Debug, Args)]

@@ -1,24 +1,26 @@
 //! Dynamic shell completion: the candidates for profile, session, account and role arguments.
 //!
 //! The scripts that `awsso completions SHELL` prints call back into awsso on every TAB
-//! (`AWSSO_COMPLETE=bash awsso -- awsso creds --profile pr`); [`handle_request`] answers that call at
-//! the very top of `main` and exits. The candidates come from the AWS config and the listing cache only:
-//! a TAB must never wait on the network, unlock a keyring or print anything but candidates, so every
-//! error here means "no candidates", silently.
+//! (`AWSSO_COMPLETE=bash awsso -- awsso creds --profile pr`); start-up (`crate::main`) answers that call
+//! before anything else, with the functions here as the candidates `cli` names, and exits. This module
+//! never needs `cli`, so the dependency runs one way.
+//!
+//! The candidates come from the AWS config and the listing cache only: a TAB must never wait on the
+//! network, unlock a keyring or print anything but candidates, so every error here means "no
+//! candidates", silently.
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::CommandFactory;
 use clap::builder::StyledStr;
+use clap_complete::CompletionCandidate;
 use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
-use clap_complete::{CompleteEnv, CompletionCandidate};
 
 use crate::awsconfig::{self, ConfigFile, Section};
 use crate::ids::{AccountId, RoleName};
 use crate::listing::{self, Listing};
-use crate::output::sanitize;
 use crate::session::{self, SessionConfig};
+use crate::text::sanitize;
 
 /// The variable that turns a run of awsso into a completion request. Not clap's usual `COMPLETE`: awsso
 /// runs as a credential_process under other programs' environments, where a stray generic `COMPLETE`
@@ -28,13 +30,6 @@ pub const ENV_VAR: &str = crate::vars::COMPLETE;
 /// The name the scripts call awsso by. A bare name (found on PATH) rather than this binary's path keeps the
 /// generated scripts identical on every machine, so that they can be committed and packaged.
 const BIN: &str = "awsso";
-
-/// Answers a completion request and exits, when [`ENV_VAR`] holds a shell name; returns otherwise.
-pub fn handle_request() {
-    CompleteEnv::with_factory(crate::cli::Cli::command)
-        .var(ENV_VAR)
-        .complete();
-}
 
 /// The shells `awsso completions` knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -210,7 +205,7 @@ impl Known {
 fn shell_candidate(name: &str) -> Option<String> {
     if name.is_empty()
         || name.chars().count() > 256
-        || crate::output::sanitize(name, 256) != name
+        || sanitize(name, 256) != name
         || name.contains(['\'', '\\'])
     {
         return None;

@@ -8,8 +8,9 @@
 //! endpoint), `child` (a supervised child process), `picker` (the interactive profile finder), `prompt`
 //! (the shell-prompt segment), `envfile` (dotenv and JSON output of `env`), `creds` (role credentials),
 //! `listing` (enumeration and its cache), `profiles` (the profile generator), `secret`, `lock`, `paths`,
-//! `browser`, `output`, `error`, `hardening` (no core dumps), `ids` (validated identifiers), `shell`
-//! (quoting and splitting per shell), `vars` (every `AWSSO_*` environment variable and its value).
+//! `browser`, `output`, `text` (untrusted text made safe), `error`, `hardening` (no core dumps), `ids`
+//! (validated identifiers), `shell` (quoting and splitting per shell), `vars` (every `AWSSO_*` environment
+//! variable and its value).
 pub mod awsconfig;
 pub mod browser;
 pub mod child;
@@ -41,10 +42,11 @@ pub mod signin;
 pub mod sso;
 pub mod store;
 pub mod vars;
+pub mod text;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 /// Runs the command line; returns the process exit code.
 pub fn main() -> ExitCode {
@@ -52,7 +54,7 @@ pub fn main() -> ExitCode {
     hardening::forbid_core_dumps();
     restore_sigpipe();
     // First, before anything can print: a TAB in the shell runs awsso only to ask for candidates.
-    complete::handle_request();
+    answer_completion_request();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -78,6 +80,15 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => error::report(&e),
     }
+}
+
+/// Answers a completion request and exits, when [`complete::ENV_VAR`] holds a shell name; returns
+/// otherwise. Start-up's job rather than `complete`'s: the request needs the whole command line, whose
+/// arguments name `complete`'s candidates, so `complete` cannot need `cli` back.
+fn answer_completion_request() {
+    clap_complete::CompleteEnv::with_factory(cli::Cli::command)
+        .var(complete::ENV_VAR)
+        .complete();
 }
 
 /// Logs go to stderr; `-v`/`-vv` or `RUST_LOG` choose how much. The HTTP stack is capped at debug whatever

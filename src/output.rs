@@ -1,32 +1,9 @@
 //! Output conventions: stdout carries only what a command is asked for (tables, JSON, shell code); every
-//! message for the person goes to stderr. Also the rendering of untrusted text and of times.
+//! message for the person goes to stderr. Also the rendering of times (untrusted text: `text`).
 use std::io::IsTerminal;
 
-/// Makes untrusted text (server messages, account names) safe to show on one terminal line: control
-/// characters, including ESC and newlines, become `?`, and the text is cut at `max` characters.
-pub fn sanitize(s: &str, max: usize) -> String {
-    let mut out: String = s
-        .chars()
-        .take(max)
-        .map(|c| {
-            if c.is_control() || is_invisible_format(c) {
-                '?'
-            } else {
-                c
-            }
-        })
-        .collect();
-    if s.chars().count() > max {
-        out.push('…');
-    }
-    out
-}
-
-/// Zero-width and bidirectional-control characters: they can make a name look like another one, or reorder
-/// what a terminal shows after them.
-fn is_invisible_format(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}')
-}
+/// The terminal-line rendering of untrusted text, defined with the other text rules in [`crate::text`].
+pub use crate::text::sanitize;
 
 pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
@@ -72,17 +49,6 @@ pub fn format_duration(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sanitize_neutralises_control_characters() {
-        assert_eq!(sanitize("a\nb\x1b[31mc\t", 100), "a?b?[31mc?");
-        assert_eq!(sanitize("abcdef", 3), "abc…");
-        assert_eq!(sanitize("日本🚀", 10), "日本🚀");
-        assert_eq!(
-            sanitize("evil\u{202E}gpj.exe\u{200B}", 100),
-            "evil?gpj.exe?"
-        );
-    }
 
     #[test]
     fn durations_read_naturally() {

@@ -5,7 +5,14 @@
 //! POSIX splitting is the `shlex` crate's, which reads a line as `sh` and Python's `shlex.split` (what
 //! botocore runs on `credential_process`) do. Every value from the server or the config that reaches a
 //! shell goes through here.
-use crate::cli::ShellKind;
+/// The shells awsso prints code for (`--shell` of `env`, `use` and `shell-init`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShellKind {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
 
 /// `s` as one literal word of `shell`: nothing in it is expanded, whatever it holds.
 pub fn quote(shell: ShellKind, s: &str) -> String {

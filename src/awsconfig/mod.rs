@@ -19,6 +19,7 @@
 mod edit;
 mod error;
 mod parse;
+mod scan;
 mod write;
 
 use std::ffi::OsString;
@@ -27,6 +28,7 @@ use std::path::PathBuf;
 pub use edit::{append_section, render_comment, render_section, splice_block, try_append_section};
 pub use error::ConfigError;
 pub use parse::{BlockInfo, CompatNote, ConfigFile, Entry, Section, SectionKind};
+pub(crate) use scan::{Comments, LineKind, scan};
 pub use write::{MAX_ATTEMPTS, TEST_WRITE_DELAY_ENV, update, write_atomic};
 
 /// First words of awsso's marker lines; see [`splice_block`] for the full format.

@@ -1,4 +1,5 @@
-//! Reading the shared config file: a line scanner that keeps line numbers, plus awsso's block markers.
+//! Reading the shared config file: sections and values with their line numbers, plus awsso's block
+//! markers. The lines come from `scan`, the scanner shared with awsso's own settings file.
 //!
 //! rust-ini is deliberately not used: it reports no line numbers and its dialect differs from the
 //! one that matters. The rules follow botocore (Python's `RawConfigParser`), and where the SDKs'
@@ -30,6 +31,7 @@ use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::scan::{Comments, LineKind, lines, scan};
 use super::{BEGIN_MARKER, END_MARKER, error::ConfigError};
 
 /// A parsed config file. `text` is exactly the bytes read; edits are made on it, never regenerated.
@@ -298,17 +300,6 @@ fn sdk_profile_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-/.%@_:+".contains(c))
 }
 
-/// `(1-based number, line without its terminator, terminator)` for every line of `text`.
-pub(crate) fn lines(text: &str) -> impl Iterator<Item = (usize, &str, &str)> {
-    text.split_inclusive('\n').enumerate().map(|(i, raw)| {
-        let body = raw
-            .strip_suffix("\r\n")
-            .or_else(|| raw.strip_suffix('\n'))
-            .unwrap_or(raw);
-        (i + 1, body, &raw[body.len()..])
-    })
-}
-
 pub(crate) enum Marker<'a> {
     Begin(&'a str),
     End(&'a str),
@@ -421,34 +412,20 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, ConfigError> {
         }
     }
 
-    for (n, raw, terminator) in lines(text) {
-        let mut line = if n == 1 {
-            raw.strip_prefix('\u{feff}').unwrap_or(raw)
-        } else {
-            raw
-        };
-        if terminator.is_empty() {
-            // A CRLF file cut off between its CR and LF.
-            line = line.strip_suffix('\r').unwrap_or(line);
-        }
-        if line.contains('\r') {
-            return Err(err(
-                n,
-                "stray carriage return (\\r) inside the line".to_owned(),
-            ));
-        }
-        let trimmed = line.trim();
-        if trimmed.starts_with('#') || trimmed.starts_with(';') {
-            continue;
-        }
-        if trimmed.is_empty() {
-            // configparser keeps blank lines inside a value (trailing ones are dropped on close).
-            if let Some(v) = &mut open {
-                v.parts.push(String::new());
+    for line in scan(text, Comments::FullLine) {
+        let line = line.map_err(|(n, message)| err(n, message))?;
+        let (n, trimmed, indent) = (line.number, line.text, line.indent);
+        match line.kind {
+            LineKind::Comment => continue,
+            LineKind::Blank => {
+                // configparser keeps blank lines inside a value (trailing ones are dropped on close).
+                if let Some(v) = &mut open {
+                    v.parts.push(String::new());
+                }
+                continue;
             }
-            continue;
+            _ => {}
         }
-        let indent = line.chars().take_while(|c| c.is_whitespace()).count();
         if let Some(v) = &mut open
             && indent > v.indent
         {
@@ -471,7 +448,7 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, ConfigError> {
         }
         close(&mut sections, &mut open);
 
-        if trimmed.starts_with('[') {
+        if line.kind == LineKind::Header {
             let (kind, name) = parse_header(trimmed).map_err(|m| err(n, m))?;
             if let Some(first) = seen.insert((kind, name.clone()), n) {
                 return Err(err(
@@ -498,7 +475,7 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, ConfigError> {
                 "settings before the first [section] header".to_owned(),
             ));
         };
-        let Some((key, value)) = trimmed.split_once('=') else {
+        let LineKind::Setting { key, value } = line.kind else {
             return Err(err(
                 n,
                 format!(
@@ -507,7 +484,6 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, ConfigError> {
                 ),
             ));
         };
-        let (key, value) = (key.trim(), value.trim());
         if key.is_empty() {
             return Err(err(n, "a setting has no name before `=`".to_owned()));
         }

@@ -2,8 +2,10 @@
 //! named by a template, coloured, and rendered as the body of awsso's managed block. Pure logic: the
 //! caller loads the listing and the config, and writes the block with `awsconfig`.
 //!
-//! Submodules: `settings` (awsso's own settings file), `naming` (planning: names, collisions, regions,
-//! colours, display texts), `color` (colour rules), `render` (block text and shell quoting).
+//! Submodules, each using only those before it: `template` (profile-name templates), `settings` (what
+//! awsso's own settings file says), `color` (colour rules), `naming` (planning: names, collisions,
+//! regions, colours, display texts), `filter` (include/exclude globs), `settings_file` (reading the
+//! settings file), `render` (block text and shell quoting), `export` (browser-extension exports).
 //!
 //! # Settings file
 //!
@@ -93,6 +95,8 @@ mod filter;
 mod naming;
 mod render;
 mod settings;
+mod settings_file;
+mod template;
 
 pub use color::{builtin_color, container_color, hashed_color};
 pub use export::{PeacockEntry, PeacockStyle, aesr, peacock, peacock_json};
@@ -100,9 +104,10 @@ pub use filter::{Filter, PatternError};
 pub use naming::{ProfilePlan, is_valid_account_id, is_valid_role_name, plan};
 pub use render::{WRITTEN_KEYS, render_block, shell_quote};
 pub use settings::{
-    AccountOverride, ColorRule, DEFAULT_TEMPLATE, Hints, PLACEHOLDERS, Settings, SettingsError,
-    load_settings, validate_template,
+    AccountOverride, ColorRule, Hints, Settings, SettingsError, validate_template,
 };
+pub use settings_file::load_settings;
+pub use template::{DEFAULT_TEMPLATE, PLACEHOLDERS};
 
 /// How generated profiles get their credentials.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]

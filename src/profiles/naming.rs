@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::color::color_for;
-use super::settings::{Piece, Settings, is_name_char, parse_template};
+use super::settings::Settings;
+use super::template::{DEFAULT_TEMPLATE, Piece, is_name_char, parse_template};
 use crate::listing::{Account, Listing};
 
 /// Longest profile name the template produces (a collision suffix may add up to ~20 more).
@@ -54,9 +55,8 @@ pub fn plan(
 ) -> Vec<ProfilePlan> {
     // The settings were validated when loaded; a bad template here (a caller that skipped
     // `validate_template`) falls back to the default rather than producing nothing.
-    let template = parse_template(&settings.template).unwrap_or_else(|_| {
-        parse_template(super::DEFAULT_TEMPLATE).expect("default template parses")
-    });
+    let template = parse_template(&settings.template)
+        .unwrap_or_else(|_| parse_template(DEFAULT_TEMPLATE).expect("default template parses"));
 
     // One entry per (account id, role), whatever the order or duplication of the input; of two
     // listings of one account id, the one whose name sorts first wins.
@@ -299,7 +299,11 @@ pub(crate) fn value_text(s: &str, max: usize) -> String {
     let mut pending_space = false;
     let mut count = 0;
     for c in s.chars() {
-        let blank = c.is_whitespace() || c.is_control() || is_invisible(c) || c == '#' || c == ';';
+        let blank = c.is_whitespace()
+            || c.is_control()
+            || crate::text::is_invisible(c)
+            || c == '#'
+            || c == ';';
         if blank {
             pending_space = !out.is_empty();
             continue;
@@ -320,13 +324,6 @@ pub(crate) fn value_text(s: &str, max: usize) -> String {
     }
     // The block writer refuses any line holding this phrase (it would look like a marker line).
     out.replace("awsso managed block", "awsso-managed-block")
-}
-
-/// Zero-width and bidirectional-control characters, which can make a value display as something else.
-fn is_invisible(c: char) -> bool {
-    matches!(c,
-        '\u{00ad}' | '\u{061c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
-        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
 }
 
 /// `{name} ({id})`, or the id alone when nothing of the name survives.
@@ -709,5 +706,18 @@ mod tests {
         }
         assert_eq!(value_text(&"ab ".repeat(100), 10), "ab ab ab a");
         assert_eq!(value_text(&"é".repeat(300), 100).chars().count(), 100);
+    }
+
+    /// A config value hides nothing a terminal line would show as `?`: one set, `text::is_invisible`.
+    #[test]
+    fn value_text_blanks_what_the_terminal_marks() {
+        for c in ('\0'..=char::MAX).filter(|c| crate::text::is_invisible(*c) || c.is_control()) {
+            assert_eq!(
+                value_text(&format!("a{c}b"), 10),
+                "a b",
+                "U+{:04X}",
+                c as u32
+            );
+        }
     }
 }
