@@ -62,6 +62,10 @@ pub struct Section {
     pub entries: Vec<Entry>,
     /// The id of the awsso managed block the header sits in, if any.
     pub managed_by: Option<String>,
+    /// The text of a full-line comment on the line right above the header, if any and not one of
+    /// awsso's marker lines (without its `#` or `;` and surrounding whitespace): awsso's name hint
+    /// (`hints = minimal`).
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -414,6 +418,7 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, ConfigError> {
     let mut sections: Vec<Section> = Vec::new();
     let mut seen: HashMap<(SectionKind, String), usize> = HashMap::new();
     let mut open: Option<OpenValue> = None;
+    let mut comment: Option<(usize, &str)> = None;
 
     fn close(sections: &mut [Section], open: &mut Option<OpenValue>) {
         if let (Some(v), Some(s)) = (open.take(), sections.last_mut()) {
@@ -439,6 +444,8 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, ConfigError> {
         }
         let trimmed = line.trim();
         if trimmed.starts_with('#') || trimmed.starts_with(';') {
+            // awsso's own marker lines name no section.
+            comment = marker(trimmed).is_none().then(|| (n, trimmed[1..].trim()));
             continue;
         }
         if trimmed.is_empty() {
@@ -488,6 +495,9 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, ConfigError> {
                 header_line: n,
                 entries: Vec::new(),
                 managed_by: None,
+                comment: comment
+                    .filter(|&(line, _)| line + 1 == n)
+                    .map(|(_, text)| text.to_owned()),
             });
             continue;
         }
