@@ -1,5 +1,6 @@
-//! Turning planned profiles into the text of awsso's managed block, and quoting words for
-//! `credential_process` so that botocore (shlex) and the Rust SDK (`sh -c`) both read them back exactly.
+//! Turning planned profiles into the text of awsso's managed block (the keys of each hint level, and the
+//! default level's name comment), and quoting words for `credential_process` so that botocore (shlex) and
+//! the Rust SDK (`sh -c`) both read them back exactly.
 use std::path::Path;
 
 use super::Mode;
