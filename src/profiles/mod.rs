@@ -98,7 +98,7 @@ pub use color::{builtin_color, container_color, hashed_color};
 pub use export::{PeacockEntry, PeacockStyle, aesr, peacock, peacock_json};
 pub use filter::{Filter, PatternError};
 pub use naming::{ProfilePlan, is_valid_account_id, is_valid_role_name, plan};
-pub use render::{WRITTEN_KEYS, render_block, shell_quote};
+pub use render::{WRITTEN_KEYS, account_name_of_comment, render_block, shell_quote};
 pub use settings::{
     AccountOverride, ColorRule, DEFAULT_TEMPLATE, Hints, PLACEHOLDERS, Settings, SettingsError,
     load_settings, settings_path, validate_template,

@@ -83,6 +83,18 @@ pub fn name_comment(p: &ProfilePlan) -> String {
     )
 }
 
+/// The account name in a [`name_comment`] of account `id` and role `role` (its inverse), or None when
+/// `comment` is not one (a user's comment, a stale profile's note) or holds no name (`id role`).
+pub fn account_name_of_comment<'a>(comment: &'a str, id: &str, role: &str) -> Option<&'a str> {
+    // `Name (id) Role`: the display name, then the role.
+    let display = comment.strip_suffix(role)?.strip_suffix(' ')?;
+    display
+        .strip_suffix(')')?
+        .strip_suffix(id)?
+        .strip_suffix(" (")
+        .filter(|n| !n.is_empty())
+}
+
 /// Every key `render_block` writes into a profile, in either mode and at any hint level; `awsso doctor`
 /// flags any other key inside a managed block as a hand edit.
 pub const WRITTEN_KEYS: [&str; 11] = [
@@ -575,6 +587,31 @@ mod tests {
                 Some("dev 1 (222222222222) ReadOnly")
             ]
         );
+        for (section, p) in cfg.sections.iter().zip(&plans) {
+            let c = section.comment.as_deref().unwrap();
+            assert_eq!(
+                account_name_of_comment(c, &p.account_id, &p.role_name),
+                Some(p.display_name.split(" (").next().unwrap())
+            );
+        }
+        assert_eq!(
+            account_name_of_comment("333333333333 Admin", "333333333333", "Admin"),
+            None
+        );
+        assert_eq!(
+            account_name_of_comment("A (1) (2) Admin", "2", "Admin"),
+            Some("A (1)")
+        );
+        for other in [
+            "my own note",
+            "Prod (111111111111) Admin",
+            "Prod (222222222222) Role",
+        ] {
+            assert_eq!(
+                account_name_of_comment(other, "222222222222", "Admin"),
+                None
+            );
+        }
         // The other levels keep the blank separator and so have no name comment.
         for hints in [Hints::Full, Hints::None] {
             let body = render_block(&plans, Mode::Process, hints, "corp", exe).unwrap();
