@@ -225,6 +225,14 @@ fn help(text: String) -> Option<StyledStr> {
 /// A short description of a profile: the account and role it stands for, when the config says.
 fn describe_profile(section: &Section) -> String {
     let get = |k: &str| section.get(k).map(str::trim).filter(|v| !v.is_empty());
+    // awsso's default block names the account and role in the comment line above the header.
+    if let (Some(_), None, Some(hint)) = (
+        &section.managed_by,
+        get("awsso_display_name"),
+        section.comment.as_deref().filter(|c| !c.is_empty()),
+    ) {
+        return hint.to_string();
+    }
     let account = get("awsso_display_name")
         .or_else(|| get("sso_account_id"))
         .or_else(|| get("aws_account_id"));

@@ -320,14 +320,17 @@ pub fn forget_legacy_keys(store: &Store, session: &str) -> Result<(), StoreError
     Ok(())
 }
 
-/// The credential_process JSON (Version 1) — the only thing `awsso creds` ever prints.
-pub fn process_json(c: &RoleCredentials) -> String {
+/// The credential_process JSON (Version 1) — the only thing `awsso creds` ever prints. `AccountId` is
+/// what botocore's ProcessProvider and the JS SDK's fromProcess take the account id from (before the
+/// profile's `aws_account_id`, which the default block therefore need not carry).
+pub fn process_json(c: &RoleCredentials, account_id: &str) -> String {
     json!({
         "Version": 1,
         "AccessKeyId": c.access_key_id,
         "SecretAccessKey": c.secret_access_key.expose(),
         "SessionToken": c.session_token.expose(),
         "Expiration": rfc3339(c.expiration),
+        "AccountId": account_id,
     })
     .to_string()
 }

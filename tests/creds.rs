@@ -24,7 +24,7 @@ fn upstream_calls(user: &User) -> u64 {
 }
 
 /// The one credential_process object of a successful run: exit 0, nothing on stderr, one line on stdout
-/// holding exactly the five documented fields.
+/// holding exactly the six documented fields.
 #[track_caller]
 fn process_json(r: &Run) -> serde_json::Map<String, serde_json::Value> {
     r.ok();
@@ -41,6 +41,7 @@ fn process_json(r: &Run) -> serde_json::Map<String, serde_json::Value> {
         keys,
         BTreeSet::from([
             "AccessKeyId",
+            "AccountId",
             "Expiration",
             "SecretAccessKey",
             "SessionToken",
@@ -55,6 +56,7 @@ fn process_json(r: &Run) -> serde_json::Map<String, serde_json::Value> {
 #[track_caller]
 fn assert_is(obj: &serde_json::Map<String, serde_json::Value>, issued: &IssuedCredentials) {
     assert_eq!(obj["AccessKeyId"], issued.access_key_id.as_str());
+    assert_eq!(obj["AccountId"], issued.account_id.as_str());
     assert_eq!(obj["SecretAccessKey"], issued.secret_access_key.as_str());
     assert_eq!(obj["SessionToken"], issued.session_token.as_str());
     assert_eq!(

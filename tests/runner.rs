@@ -23,6 +23,7 @@ mod generator;
 mod hostile;
 mod login;
 mod ls;
+mod name_hint;
 mod picker;
 mod pkce;
 mod prompt;

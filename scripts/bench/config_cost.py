@@ -8,12 +8,19 @@ SPEC.json: {"tools": {NAME: {"time": [argv...], "count": [argv...]}},
 Every command runs with AWS_CONFIG_FILE set to the variant's config. `count` must print the number of
 profiles the tool sees (a check that it parsed the whole file); `time` is what is timed.
 
-The variants of one tool and size are timed round-robin (variant A, B, C, A, B, C, ...) rather than one
-after the other as hyperfine does: the machine is shared, and a load that drifts during the run then
+The variants of one tool and size are timed round-robin (A, B, C, then B, C, A, then C, A, B, ...) rather
+than one after the other as hyperfine does: the machine is shared, and a load that drifts during the run then
 falls on every variant alike instead of on whichever ran last. Two warm-up rounds are not counted.
 Each run records the wall time and the child's CPU time (user + system, from wait4): on a machine that
 other jobs share, the wall time also holds the time spent waiting for a CPU, which the CPU time does not.
-Prints one JSON object: {tool: {size: {variant: {"wall": median_s, "cpu": median_s}}}}.
+The CPU time still drifts with the load (caches, frequency, memory bandwidth shared with other jobs), so
+both its median and its minimum are kept: the minimum is what the work costs when nothing disturbs it.
+A tool may also have a "parse" command: one process that loads the config REPS times (a fresh loader
+each time, as a process start does) and prints the CPU seconds of each load as a JSON list. Without the
+interpreter's start-up around it, that is the parse alone, with far less noise; its processes run
+round-robin over the variants too (--parse-rounds of them per variant).
+Prints one JSON object: {tool: {size: {variant: {"wall": median_s, "cpu": median_s, "cpu_min": min_s,
+"wall_min": min_s[, "parse": median_s, "parse_min": min_s]}}}}.
 """
 import argparse
 import json
@@ -58,6 +65,8 @@ def timed(argv, config):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--parse-rounds", type=int, default=3)
     ap.add_argument("--spec", required=True)
     args = ap.parse_args()
     with open(args.spec) as f:
@@ -72,22 +81,36 @@ def main():
                 if seen != want:
                     sys.exit(f"{tool} sees {seen} profiles in {variant}/{size}, expected {want}")
             times = {v: [] for v in variants}
-            for i in range(args.runs + 2):
-                for variant, config in variants.items():
+            order = list(variants.items())
+            for i in range(args.runs + args.warmup):
+                # Each round starts one variant later, so that no variant always follows the same one.
+                k = i % len(order)
+                for variant, config in order[k:] + order[:k]:
                     t = timed(cmds["time"], config)
-                    if i >= 2:
+                    if i >= args.warmup:
                         times[variant].append(t)
+            parses = {v: [] for v in variants}
+            for i in range(args.parse_rounds if "parse" in cmds else 0):
+                k = i % len(order)
+                for variant, config in order[k:] + order[:k]:
+                    parses[variant].extend(json.loads(run(cmds["parse"], config, capture=True)))
             result[tool][size] = {
                 v: {
                     "wall": statistics.median(w for w, _ in t),
                     "cpu": statistics.median(c for _, c in t),
+                    "wall_min": min(w for w, _ in t),
+                    "cpu_min": min(c for _, c in t),
                 }
                 for v, t in times.items()
             }
+            for v, p in parses.items():
+                if p:
+                    result[tool][size][v].update(parse=statistics.median(p), parse_min=min(p))
             print(
                 f"  {tool} {size}: "
                 + ", ".join(
-                    f"{v} {m['cpu'] * 1000:.0f} ms cpu / {m['wall'] * 1000:.0f} ms wall"
+                    f"{v} {m['cpu'] * 1000:.0f} ms cpu (min {m['cpu_min'] * 1000:.0f}) / {m['wall'] * 1000:.0f} ms wall"
+                    + (f", parse {m['parse_min'] * 1000:.1f} ms min" if "parse" in m else "")
                     for v, m in result[tool][size].items()
                 ),
                 file=sys.stderr,

@@ -64,6 +64,10 @@ pub struct Section {
     pub entries: Vec<Entry>,
     /// The id of the awsso managed block the header sits in, if any.
     pub managed_by: Option<String>,
+    /// The text of a full-line comment on the line right above the header, if any and not one of
+    /// awsso's marker lines (without its `#` or `;` and surrounding whitespace): awsso's name hint
+    /// (`hints = minimal`).
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -405,6 +409,7 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, ConfigError> {
     let mut sections: Vec<Section> = Vec::new();
     let mut seen: HashMap<(SectionKind, String), usize> = HashMap::new();
     let mut open: Option<OpenValue> = None;
+    let mut comment: Option<(usize, &str)> = None;
 
     fn close(sections: &mut [Section], open: &mut Option<OpenValue>) {
         if let (Some(v), Some(s)) = (open.take(), sections.last_mut()) {
@@ -416,7 +421,11 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, ConfigError> {
         let line = line.map_err(|(n, message)| err(n, message))?;
         let (n, trimmed, indent) = (line.number, line.text, line.indent);
         match line.kind {
-            LineKind::Comment => continue,
+            LineKind::Comment => {
+                // awsso's own marker lines name no section.
+                comment = marker(trimmed).is_none().then(|| (n, trimmed[1..].trim()));
+                continue;
+            }
             LineKind::Blank => {
                 // configparser keeps blank lines inside a value (trailing ones are dropped on close).
                 if let Some(v) = &mut open {
@@ -465,6 +474,9 @@ fn parse_sections(text: &str) -> Result<Vec<Section>, ConfigError> {
                 header_line: n,
                 entries: Vec::new(),
                 managed_by: None,
+                comment: comment
+                    .filter(|&(line, _)| line + 1 == n)
+                    .map(|(_, text)| text.to_owned()),
             });
             continue;
         }

@@ -200,8 +200,8 @@ fn one_line(e: &dyn std::error::Error) -> String {
 
 pub async fn run(ctx: &Context, args: CredsArgs) -> anyhow::Result<ExitCode> {
     match serve(ctx, args).await {
-        Ok(c) => {
-            println!("{}", creds::process_json(&c));
+        Ok((c, account_id)) => {
+            println!("{}", creds::process_json(&c, &account_id));
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => Ok(report_one_line(&e)),
@@ -222,7 +222,8 @@ fn report_one_line(e: &anyhow::Error) -> ExitCode {
     ExitCode::from(code)
 }
 
-async fn serve(ctx: &Context, args: CredsArgs) -> anyhow::Result<RoleCredentials> {
+/// The credentials and the account id they are for.
+async fn serve(ctx: &Context, args: CredsArgs) -> anyhow::Result<(RoleCredentials, String)> {
     let cache = credcache::open(ctx.store_kind);
     // The config's identity is taken before it is read, so a resolution recorded below can only be stale
     // in the safe direction (a later edit changes the identity and misses).
@@ -238,7 +239,7 @@ async fn serve(ctx: &Context, args: CredsArgs) -> anyhow::Result<RoleCredentials
             &t.role_name,
         )
     {
-        return Ok(c);
+        return Ok((c, t.account_id.clone()));
     }
     let config = ctx.load_config()?;
     let (target, _) = resolve_target(&config, &args.target)?;
@@ -255,11 +256,11 @@ async fn serve(ctx: &Context, args: CredsArgs) -> anyhow::Result<RoleCredentials
             && let Some(c) =
                 credcache::warm_scoped(cache, &scope, &target.account_id, &target.role_name)
         {
-            return Ok(c);
+            return Ok((c, target.account_id));
         }
     }
     let (c, _) = credentials_for(ctx, &config, &target, args.auto_login).await?;
-    Ok(c)
+    Ok((c, target.account_id))
 }
 
 /// The source of a credentials endpoint's route (`exec --server`, `serve`): what `awsso creds` would

@@ -70,6 +70,14 @@ pub fn candidates(config: &ConfigFile) -> Vec<Candidate> {
             let account_name = section
                 .get("awsso_account_name")
                 .map(|s| s.trim().to_string())
+                .or_else(|| {
+                    let hint = section
+                        .managed_by
+                        .as_ref()
+                        .and(section.comment.as_deref())?;
+                    crate::profiles::account_name_of_comment(hint, &account_id, &role)
+                        .map(str::to_owned)
+                })
                 .unwrap_or_default();
             let color = section
                 .get("color")
@@ -199,6 +207,25 @@ mod tests {
         assert_eq!(cands[1].account_name, "Prod Payments");
         assert_eq!(cands[1].color, Some([204, 0, 0]));
         assert_eq!(cands[0].role, "Admin");
+    }
+
+    /// The default block (`hints = minimal`) names the account in the comment above the header.
+    #[test]
+    fn the_account_name_of_the_default_block_comes_from_its_name_comment() {
+        let c = config(concat!(
+            "# mine (111111111111) Admin\n[profile mine]\nsso_session = corp\n",
+            "sso_account_id = 111111111111\nsso_role_name = Admin\n",
+            "# BEGIN awsso managed block session corp\n# Prod Payments (222222222222) ReadOnly\n",
+            "[profile Prod/ReadOnly]\ncredential_process = awsso creds --session corp ",
+            "--account-id 222222222222 --role-name ReadOnly\n",
+            "# END awsso managed block session corp\n",
+        ));
+        let names: Vec<String> = candidates(&c).into_iter().map(|c| c.account_name).collect();
+        assert_eq!(
+            names,
+            ["", "Prod Payments"],
+            "a user's own comment is not read"
+        );
     }
 
     #[test]

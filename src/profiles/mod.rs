@@ -69,8 +69,9 @@
 //! Every key of every profile costs every SDK process that reads the config (botocore, the AWS CLI and
 //! the JS SDK parse the whole file at start; `scripts/bench-config-cost.sh` measures it), so the hint
 //! keys depend on `hints`: `none` writes the credential keys and `region`; `minimal` (the default) adds
-//! `granted_color`, the one hint a tool reads from the config at run time; `full` writes all the keys
-//! below. Colours reach the browser through `awsso export` instead.
+//! `granted_color`, the one hint a tool reads from the config at run time, and names the account and role
+//! in a comment line above each header in place of the blank separator (`render::name_comment`); `full`
+//! writes all the keys below. Colours reach the browser through `awsso export` instead.
 //!
 //! - `credential_process = <awsso> creds --session S --account-id ID --role-name ROLE` (mode `process`,
 //!   the default), each word quoted by [`shell_quote`] for both botocore's shlex and `sh -c`. No `sso_*`
@@ -83,9 +84,9 @@
 //! - `granted_color`: Granted passes the profile's `granted_<x>` keys to its Firefox container extension,
 //!   which accepts only the eight container colours (blue turquoise green yellow orange red pink purple):
 //!   the colour nearest `color`.
-//! - `aws_account_id`: botocore and the Rust SDK read it, for credential_process and static-key profiles
-//!   only, as the fallback account id (account-based endpoints); it is the right account, so it only
-//!   agrees with what the credentials say.
+//! - `aws_account_id`: botocore and the JS SDK read it, for credential_process and static-key profiles
+//!   only, as the fallback account id (account-based endpoints) when the credentials carry none; `awsso
+//!   creds` prints `AccountId`, which they read first, so `minimal` does without it.
 //! - `role_name`: no AWS tool reads it.
 //! - `awsso_account_name`: the account name as served, sanitised (control characters, `#`, `;` → space).
 //! - `awsso_display_name`: `Name (123456789012)`, with the `name` override applied.
@@ -102,7 +103,7 @@ pub use color::{builtin_color, container_color, hashed_color};
 pub use export::{PeacockEntry, PeacockStyle, aesr, peacock, peacock_json};
 pub use filter::{Filter, PatternError};
 pub use naming::{ProfilePlan, is_valid_account_id, is_valid_role_name, plan};
-pub use render::{WRITTEN_KEYS, render_block, shell_quote};
+pub use render::{WRITTEN_KEYS, account_name_of_comment, render_block, shell_quote};
 pub use settings::{
     AccountOverride, ColorRule, Hints, Settings, SettingsError, validate_template,
 };

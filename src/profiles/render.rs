@@ -1,15 +1,17 @@
-//! Turning planned profiles into the text of awsso's managed block, and quoting words for
-//! `credential_process` so that botocore (shlex) and the Rust SDK (`sh -c`) both read them back exactly.
+//! Turning planned profiles into the text of awsso's managed block (the keys of each hint level, and the
+//! default level's name comment), and quoting words for `credential_process` so that botocore (shlex) and
+//! the Rust SDK (`sh -c`) both read them back exactly.
 use std::path::Path;
 
 use super::Mode;
 use super::color::container_color;
 use super::naming::{MAX_VALUE_NAME, ProfilePlan, value_text};
 use super::settings::Hints;
-use crate::awsconfig::{ConfigError, render_section};
+use crate::awsconfig::{ConfigError, render_comment, render_section};
 
-/// The managed block's body text for `awsso sync`: one `[profile …]` per plan, separated by a blank line,
-/// with the hint keys of `hints`. Every name and value goes through [`render_section`], which refuses
+/// The managed block's body text for `awsso sync`: one `[profile …]` per plan, with the hint keys of
+/// `hints`, separated by a blank line (`full`, `none`) or, at the default `minimal` level, preceded by
+/// the profile's [`name_comment`] line. Every name and value goes through [`render_section`], which refuses
 /// anything that could break out of its line.
 pub fn render_block(
     plans: &[ProfilePlan],
@@ -25,7 +27,11 @@ pub fn render_block(
     let exe = shell_quote(exe);
     let mut out = String::new();
     for (i, p) in plans.iter().enumerate() {
-        if i > 0 {
+        if hints == Hints::Minimal {
+            // In place of the blank separator line: a full-line comment costs the parsers about what a
+            // blank line does (see `name_comment`).
+            out.push_str(&render_comment(&name_comment(p))?);
+        } else if i > 0 {
             out.push('\n');
         }
         // `flag_word` writes a value starting with `-` as `--flag=-x`, which clap reads as the value.
@@ -61,6 +67,32 @@ pub fn render_block(
         out.push_str(&render_section(&format!("profile {}", p.name), &entries)?);
     }
     Ok(out)
+}
+
+/// The name hint of the `minimal` level, the comment line right above a profile's header:
+/// `Prod Payments (111111111111) AdministratorAccess`, the display name (already cleaned by
+/// [`value_text`]) and the role, cleaned the same way: no line break, control or invisible character,
+/// `#`, `;` or marker phrase can reach the line. Every AWS parser skips a full-line `#` comment before
+/// looking at it further (botocore's configparser, the JS SDK's `parseIni`, the Rust SDK), so the block
+/// has the lean block's line count; awsso reads it back as [`crate::awsconfig::Section::comment`].
+pub fn name_comment(p: &ProfilePlan) -> String {
+    let role = value_text(&p.role_name, MAX_VALUE_NAME);
+    value_text(
+        &format!("{} {role}", p.display_name),
+        2 * MAX_VALUE_NAME + 16,
+    )
+}
+
+/// The account name in a [`name_comment`] of account `id` and role `role` (its inverse), or None when
+/// `comment` is not one (a user's comment, a stale profile's note) or holds no name (`id role`).
+pub fn account_name_of_comment<'a>(comment: &'a str, id: &str, role: &str) -> Option<&'a str> {
+    // `Name (id) Role`: the display name, then the role.
+    let display = comment.strip_suffix(role)?.strip_suffix(' ')?;
+    display
+        .strip_suffix(')')?
+        .strip_suffix(id)?
+        .strip_suffix(" (")
+        .filter(|n| !n.is_empty())
 }
 
 /// Every key `render_block` writes into a profile, in either mode and at any hint level; `awsso doctor`
@@ -496,6 +528,139 @@ mod tests {
             render_block(&[], Mode::Process, Hints::Full, "corp", Path::new("/x")).unwrap(),
             ""
         );
+    }
+
+    /// The default level: the name hint is the comment line in place of the blank separator, read back
+    /// by awsso's parser as the section's comment, and the block has the lean block's line count plus
+    /// the one `granted_color` line per profile.
+    #[test]
+    fn minimal_names_each_profile_in_the_comment_line_above_it() {
+        let plans = vec![
+            ProfilePlan {
+                name: "Prod-Payments/AdministratorAccess".into(),
+                account_id: "111111111111".into(),
+                account_name: "Prod Payments".into(),
+                role_name: "AdministratorAccess".into(),
+                region: "eu-west-1".into(),
+                color: "cc0000".into(),
+                display_name: "Prod Payments (111111111111)".into(),
+            },
+            ProfilePlan {
+                name: "dev/ReadOnly".into(),
+                account_id: "222222222222".into(),
+                account_name: "dev#1".into(),
+                role_name: "ReadOnly".into(),
+                region: "us-east-1".into(),
+                color: "1f77b4".into(),
+                display_name: "dev 1 (222222222222)".into(),
+            },
+        ];
+        let exe = Path::new("/usr/local/bin/awsso");
+        let body = render_block(&plans, Mode::Process, Hints::Minimal, "corp", exe).unwrap();
+        assert_eq!(
+            body,
+            "# Prod Payments (111111111111) AdministratorAccess\n\
+             [profile Prod-Payments/AdministratorAccess]\n\
+             credential_process = /usr/local/bin/awsso creds --session corp --account-id 111111111111 --role-name AdministratorAccess\n\
+             region = eu-west-1\n\
+             granted_color = red\n\
+             # dev 1 (222222222222) ReadOnly\n\
+             [profile dev/ReadOnly]\n\
+             credential_process = /usr/local/bin/awsso creds --session corp --account-id 222222222222 --role-name ReadOnly\n\
+             region = us-east-1\n\
+             granted_color = blue\n"
+        );
+        let lean = render_block(&plans, Mode::Process, Hints::None, "corp", exe).unwrap();
+        assert_eq!(
+            body.lines().count(),
+            lean.lines().count() + 1 + plans.len(),
+            "one comment per profile for the one blank line between two, plus granted_color"
+        );
+        let spliced = splice_block("", "session corp", Some(&body)).unwrap();
+        let cfg = ConfigFile::parse(Path::new("config"), spliced).unwrap();
+        let comments: Vec<Option<&str>> =
+            cfg.sections.iter().map(|s| s.comment.as_deref()).collect();
+        assert_eq!(
+            comments,
+            [
+                Some("Prod Payments (111111111111) AdministratorAccess"),
+                Some("dev 1 (222222222222) ReadOnly")
+            ]
+        );
+        for (section, p) in cfg.sections.iter().zip(&plans) {
+            let c = section.comment.as_deref().unwrap();
+            assert_eq!(
+                account_name_of_comment(c, &p.account_id, &p.role_name),
+                Some(p.display_name.split(" (").next().unwrap())
+            );
+        }
+        assert_eq!(
+            account_name_of_comment("333333333333 Admin", "333333333333", "Admin"),
+            None
+        );
+        assert_eq!(
+            account_name_of_comment("A (1) (2) Admin", "2", "Admin"),
+            Some("A (1)")
+        );
+        for other in [
+            "my own note",
+            "Prod (111111111111) Admin",
+            "Prod (222222222222) Role",
+        ] {
+            assert_eq!(
+                account_name_of_comment(other, "222222222222", "Admin"),
+                None
+            );
+        }
+        // The other levels keep the blank separator and so have no name comment.
+        for hints in [Hints::Full, Hints::None] {
+            let body = render_block(&plans, Mode::Process, hints, "corp", exe).unwrap();
+            // Nor is the BEGIN marker line above the first header read as one.
+            let spliced = splice_block("", "session corp", Some(&body)).unwrap();
+            let cfg = ConfigFile::parse(Path::new("config"), spliced).unwrap();
+            assert!(cfg.sections.iter().all(|s| s.comment.is_none()), "{body}");
+            assert!(!body.contains('#'), "{body}");
+        }
+    }
+
+    /// Hostile account and role names reach the comment line only as one line of plain text: no marker,
+    /// no header, no key, no control or invisible character; every section's comment is its own name.
+    #[test]
+    fn hostile_names_stay_inside_their_comment_line() {
+        let listing = hostile_listing();
+        let plans = plan(
+            &listing,
+            &Settings::default(),
+            "us-east-1",
+            &BTreeSet::new(),
+        );
+        let exe = PathBuf::from("/opt/a b/awsso");
+        for mode in [Mode::Process, Mode::Native] {
+            let body = render_block(&plans, mode, Hints::Minimal, "corp", &exe).unwrap();
+            let spliced =
+                splice_block("[default]\nregion = x\n", "session corp", Some(&body)).unwrap();
+            let full = ConfigFile::parse(Path::new("config"), spliced.clone()).unwrap();
+            assert_eq!(full.managed_blocks().len(), 1, "{spliced}");
+            assert_eq!(full.sections.len(), plans.len() + 1);
+            let comments: Vec<&str> = body.lines().filter(|l| l.starts_with('#')).collect();
+            assert_eq!(comments.len(), plans.len());
+            for (section, p) in full.sections[1..].iter().zip(&plans) {
+                assert_eq!(section.name, p.name);
+                let c = section.comment.as_deref().unwrap();
+                assert_eq!(c, name_comment(p));
+                assert!(
+                    c.starts_with(&p.display_name) && c.ends_with(&p.role_name),
+                    "{c}"
+                );
+                assert!(
+                    is_safe_value(c) && !c.contains(['#', ';', '\u{202e}', '\u{200b}']),
+                    "{c:?}"
+                );
+                assert!(!c.contains("awsso managed block"), "{c}");
+                let keys: Vec<&str> = section.entries.iter().map(|e| e.key.as_str()).collect();
+                assert_eq!(keys.last(), Some(&"granted_color"));
+            }
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ try {
     secretAccessKey: c.secretAccessKey,
     sessionToken: c.sessionToken,
     expiration: c.expiration?.toISOString(),
+    accountId: c.accountId,
   }));
 } catch (e) {
   console.log(JSON.stringify({ error: e.name, message: e.message }));

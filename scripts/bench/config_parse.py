@@ -1,0 +1,32 @@
+#!/usr/bin/env python3
+"""One process that loads $AWS_CONFIG_FILE REPS times the way a client process start does, with a fresh
+session each time, and prints the CPU seconds of each load as a JSON list (for config_cost.py's "parse").
+
+    config_parse.py botocore|awscli REPS
+
+botocore: botocore.session.Session (the installed botocore); awscli: the AWS CLI v2's own copy of it,
+awscli.botocore (run it with the interpreter of /usr/bin/aws). Each load resolves [profile other], as the
+timed process-start command does.
+"""
+import json
+import sys
+import time
+
+
+def main():
+    which, reps = sys.argv[1], int(sys.argv[2])
+    if which == "awscli":
+        from awscli.botocore.session import Session
+    else:
+        from botocore.session import Session
+    times = []
+    for _ in range(reps):
+        t = time.process_time()
+        if Session(profile="other").get_scoped_config()["region"] != "us-west-2":
+            sys.exit("wrong region for [profile other]")
+        times.append(time.process_time() - t)
+    print(json.dumps(times))
+
+
+if __name__ == "__main__":
+    main()
