@@ -20,6 +20,14 @@ use crate::session::{EXPORT_WINDOW, TokenRecord};
 use crate::sso::{self, RoleCredentials};
 use crate::store::{Store, StoreKind};
 
+/// Credentials with less than this left are fetched again (the `creds` module says why that much).
+pub const REFRESH_MARGIN: i64 = 15 * 60 + 60;
+
+/// Whether credentials are worth handing out: more than [`REFRESH_MARGIN`] left.
+pub fn usable(c: &RoleCredentials) -> bool {
+    c.expiration > sso::now() + REFRESH_MARGIN
+}
+
 /// The login marker of an instance.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginMarker {
@@ -135,7 +143,7 @@ fn serve(cache: &Store, scope: &str, account_id: &str, role_name: &str) -> Optio
     if !marker.lets_warm_path_serve(sso::now()) {
         return None;
     }
-    current(cache, &marker, scope, account_id, role_name).filter(crate::creds::usable)
+    current(cache, &marker, scope, account_id, role_name).filter(usable)
 }
 
 /// The cached credentials of the instance's current login, however little time they have left.

@@ -7,6 +7,17 @@
 //! shell goes through here.
 use crate::cli::ShellKind;
 
+/// The shell to print for: `$SHELL`'s name when it is one we know, else bash.
+pub fn detect_shell() -> ShellKind {
+    let shell = std::env::var("SHELL").unwrap_or_default();
+    match shell.rsplit('/').next().unwrap_or("") {
+        "zsh" => ShellKind::Zsh,
+        "fish" => ShellKind::Fish,
+        "pwsh" | "powershell" => ShellKind::Powershell,
+        _ => ShellKind::Bash,
+    }
+}
+
 /// `s` as one literal word of `shell`: nothing in it is expanded, whatever it holds.
 pub fn quote(shell: ShellKind, s: &str) -> String {
     match shell {

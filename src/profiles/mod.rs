@@ -90,6 +90,7 @@ mod color;
 mod export;
 mod filter;
 mod naming;
+pub mod planned;
 mod render;
 mod settings;
 

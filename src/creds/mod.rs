@@ -6,15 +6,20 @@
 //! spawn awsso again.
 use serde_json::json;
 
+pub mod env;
+pub mod resolve;
+pub mod serve;
+
+pub use crate::credcache::{REFRESH_MARGIN, usable};
+pub use resolve::{TargetError, explicit_target, pick_profile, resolve_or_pick, resolve_target};
+pub use serve::{ServeError, credentials_for, fetcher};
+
 use crate::credcache::{self, Tagged};
 use crate::lock;
 use crate::output::rfc3339;
 use crate::session::{self, SessionConfig, SessionError, TokenError, TokenRecord};
 use crate::sso::{self, Portal, RoleCredentials, SsoError};
 use crate::store::{Store, StoreError};
-
-/// Credentials with less than this left are fetched again.
-pub const REFRESH_MARGIN: i64 = 15 * 60 + 60;
 
 /// Which role credentials: a session, an account, a role.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,10 +34,6 @@ impl Target {
     pub fn key(&self, scope: &str) -> String {
         format!("creds:{scope}:{}:{}", self.account_id, self.role_name)
     }
-}
-
-pub fn usable(c: &RoleCredentials) -> bool {
-    c.expiration > sso::now() + REFRESH_MARGIN
 }
 
 #[derive(Debug, thiserror::Error)]
