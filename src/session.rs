@@ -11,7 +11,7 @@ use crate::lock;
 use crate::output::format_time;
 use crate::secret::Secret;
 use crate::sso::{self, ClientRegistration, Endpoints, Flow, Grant, Oidc, SsoError};
-use crate::store::{Store, StoreError};
+use crate::store::{Key, Store, StoreError};
 
 /// A token with less than this left is refreshed before use (botocore uses the same 15-minute window).
 pub const REFRESH_WINDOW: i64 = 15 * 60;
@@ -270,12 +270,12 @@ impl SessionConfig {
             && self.region == region.trim()
     }
 
-    pub fn token_key(&self) -> String {
-        format!("token:{}", self.scope())
+    pub fn token_key(&self) -> Key<'static> {
+        Key::token(self.scope())
     }
 
-    pub fn client_key(&self, flow: Flow) -> String {
-        format!("client:{}:{}", self.scope(), flow.name())
+    pub fn client_key(&self, flow: Flow) -> Key<'static> {
+        Key::client(self.scope(), flow.name())
     }
 
     /// The name of the cross-process lock serialising logins and refreshes of this instance.
@@ -284,8 +284,8 @@ impl SessionConfig {
     }
 
     /// Where releases up to 0.x kept the token: by session name alone (read once, then moved).
-    fn legacy_token_key(&self) -> String {
-        format!("token:{}", self.name)
+    fn legacy_token_key(&self) -> Key<'_> {
+        Key::token(&self.name)
     }
 }
 

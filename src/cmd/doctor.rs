@@ -17,8 +17,10 @@ use crate::store::Store;
 use crate::{listing, profiles, sso};
 
 /// The key of the store probe; the pid keeps two doctors from tripping over each other.
-fn probe_key() -> String {
-    format!("doctor-probe:{}", std::process::id())
+fn probe_key() -> crate::store::Key<'static> {
+    crate::store::Key::Probe {
+        pid: std::process::id(),
+    }
 }
 
 pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<ExitCode> {
