@@ -4,6 +4,10 @@
 //! Cache entries are served until [`REFRESH_MARGIN`] before they expire. botocore calls the process again
 //! when less than 15 minutes remain, so serving credentials inside that window would make every SDK call
 //! spawn awsso again.
+//!
+//! Submodules: `resolve` (which role a command means: its arguments, a profile, or the picker), `serve`
+//! (credentials as every command hands them out, with `--auto-login` and the endpoint's fetcher), `env`
+//! (the environment variables of `env` and `exec`).
 use serde_json::json;
 
 pub mod env;

@@ -134,3 +134,78 @@ pub fn resolve_or_pick(
 pub fn pick_profile(config: &ConfigFile, title: &str) -> Result<Option<String>, TargetError> {
     crate::picker::choose(config, title).map_err(TargetError::Pick)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{classify, message};
+
+    fn config(text: &str) -> ConfigFile {
+        ConfigFile::parse(std::path::Path::new("/h/.aws/config"), text.into()).unwrap()
+    }
+
+    fn args(profile: Option<&str>) -> TargetArgs {
+        TargetArgs {
+            profile: profile.map(Into::into),
+            session: None,
+            account_id: None,
+            role_name: None,
+        }
+    }
+
+    #[test]
+    fn no_role_named_is_a_usage_error_naming_both_ways() {
+        let e = anyhow::Error::new(resolve_target(&config(""), &args(None)).unwrap_err());
+        assert_eq!(message(&e), "which role?");
+        assert_eq!(
+            classify(&e),
+            (
+                2,
+                Some("pass --profile P, or --session S --account-id ID --role-name R".into())
+            )
+        );
+    }
+
+    #[test]
+    fn a_profile_with_an_invalid_account_id_is_a_config_error() {
+        let c =
+            config("[profile p]\nsso_session = corp\nsso_account_id = 12\nsso_role_name = Admin\n");
+        let e = anyhow::Error::new(resolve_target(&c, &args(Some("p"))).unwrap_err());
+        assert!(
+            message(&e).starts_with("profile p in /h/.aws/config has an invalid account id: "),
+            "{}",
+            message(&e)
+        );
+        assert_eq!(classify(&e).0, 5);
+    }
+
+    #[test]
+    fn a_missing_profile_keeps_the_profile_errors_words() {
+        let e = resolve_target(&config(""), &args(Some("nope"))).unwrap_err();
+        let TargetError::Profile(inner) = &e else {
+            panic!("{e:?}");
+        };
+        let (text, hint) = (inner.to_string(), inner.hint());
+        let e = anyhow::Error::new(e);
+        assert_eq!(message(&e), text);
+        assert_eq!(classify(&e), (5, hint));
+    }
+
+    #[test]
+    fn a_profile_names_its_target_and_region() {
+        let c = config(
+            "[profile p]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Admin\n\
+             region = eu-west-1\n",
+        );
+        let (t, region) = resolve_target(&c, &args(Some("p"))).unwrap();
+        assert_eq!(
+            (
+                t.session.as_str(),
+                t.account_id.as_str(),
+                t.role_name.as_str()
+            ),
+            ("corp", "123456789012", "Admin")
+        );
+        assert_eq!(region.as_deref(), Some("eu-west-1"));
+    }
+}

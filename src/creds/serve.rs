@@ -142,3 +142,54 @@ pub fn fetcher(
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{classify, message};
+
+    #[test]
+    fn a_revoked_session_is_worded_as_the_commands_always_did_and_asks_for_a_login() {
+        let e = anyhow::Error::new(ServeError::Creds {
+            session: "corp".into(),
+            account: "123456789012".into(),
+            role: "Admin".into(),
+            error: CredsError::Revoked {
+                session: "corp".into(),
+            },
+        });
+        assert_eq!(
+            message(&e),
+            "no credentials for role Admin in account 123456789012: Identity Center rejected the token \
+             of session corp (revoked, or signed out elsewhere); it was removed"
+        );
+        assert_eq!(
+            classify(&e),
+            (3, Some("run `awsso login --session corp`".into()))
+        );
+    }
+
+    #[test]
+    fn a_store_that_cannot_open_keeps_the_stores_exit_code_and_hint() {
+        let cause = || StoreError::Unavailable {
+            detail: "no D-Bus".into(),
+        };
+        let e = anyhow::Error::new(ServeError::Store(cause()));
+        assert_eq!(
+            message(&e),
+            format!("cannot open the credential store: {}", cause())
+        );
+        assert_eq!(classify(&e), (4, cause().hint()));
+    }
+
+    #[test]
+    fn a_session_error_passes_through_unchanged() {
+        let cause = || SessionError::Unknown {
+            path: "/h/.aws/config".into(),
+            name: "corp".into(),
+        };
+        let e = anyhow::Error::new(ServeError::from(cause()));
+        assert_eq!(message(&e), cause().to_string());
+        assert_eq!(classify(&e), (5, cause().hint()));
+    }
+}

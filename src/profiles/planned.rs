@@ -117,3 +117,39 @@ pub fn plans_for(
         filter,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{classify, message};
+
+    #[test]
+    fn a_bad_pattern_on_the_command_line_is_a_usage_error_with_the_glob_hint() {
+        let mut planned = Planned {
+            plans: Vec::new(),
+            settings: Settings::default(),
+            filter: Filter::new(&[], &[]).unwrap(),
+        };
+        let bad = vec!["prod-[".to_string()];
+        let e = planned.apply_patterns(&bad, &[]).unwrap_err();
+        let PlanError::Pattern(inner) = &e else {
+            panic!("{e:?}");
+        };
+        let text = inner.to_string();
+        let e = anyhow::Error::new(e);
+        assert_eq!(message(&e), text);
+        assert_eq!(classify(&e), (2, Some(PATTERN_HINT.into())));
+    }
+
+    #[test]
+    fn command_line_patterns_replace_only_their_own_kind() {
+        let mut planned = Planned {
+            plans: Vec::new(),
+            settings: Settings::default(),
+            filter: Filter::new(&["a*".into()], &["b*".into()]).unwrap(),
+        };
+        planned.apply_patterns(&[], &["c*".into()]).unwrap();
+        assert_eq!(planned.filter.include_patterns(), ["a*".to_string()]);
+        assert_eq!(planned.filter.exclude_patterns(), ["c*".to_string()]);
+    }
+}
