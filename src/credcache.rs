@@ -18,7 +18,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::session::{EXPORT_WINDOW, TokenRecord};
 use crate::sso::{self, RoleCredentials};
-use crate::store::{Store, StoreKind};
+use crate::store::{Key, Store, StoreKind};
+
+/// Credentials with less than this left are fetched again (the `creds` module says why that much).
+pub const REFRESH_MARGIN: i64 = 15 * 60 + 60;
+
+/// Whether credentials are worth handing out: more than [`REFRESH_MARGIN`] left.
+pub fn usable(c: &RoleCredentials) -> bool {
+    c.expiration > sso::now() + REFRESH_MARGIN
+}
 
 /// The login marker of an instance.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,15 +96,15 @@ struct Resolution {
     scope: String,
 }
 
-pub fn login_key(scope: &str) -> String {
-    format!("kc-login:{scope}")
+pub fn login_key(scope: &str) -> Key<'_> {
+    Key::cache_login(scope)
 }
 
-pub fn creds_key(scope: &str, account_id: &str, role_name: &str) -> String {
-    format!("kc-creds:{scope}:{account_id}:{role_name}")
+pub fn creds_key<'a>(scope: &'a str, account_id: &'a str, role_name: &'a str) -> Key<'a> {
+    Key::cache_creds(scope, account_id, role_name)
 }
 
-fn resolve_key(config_path: &Path, session: &str) -> String {
+fn resolve_key(config_path: &Path, session: &str) -> Key<'static> {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
     h.update(config_path.as_os_str().as_encoded_bytes());
@@ -106,7 +114,7 @@ fn resolve_key(config_path: &Path, session: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    format!("kc-resolve:{hex}")
+    Key::cache_resolve(hex)
 }
 
 /// The cache the warm path reads, when there is one (see [`Store::keyutils_cache`]). With the kernel
@@ -135,7 +143,7 @@ fn serve(cache: &Store, scope: &str, account_id: &str, role_name: &str) -> Optio
     if !marker.lets_warm_path_serve(sso::now()) {
         return None;
     }
-    current(cache, &marker, scope, account_id, role_name).filter(crate::creds::usable)
+    current(cache, &marker, scope, account_id, role_name).filter(usable)
 }
 
 /// The cached credentials of the instance's current login, however little time they have left.
@@ -294,6 +302,6 @@ mod tests {
         let a = resolve_key(Path::new("/h1/.aws/config"), "corp");
         assert_ne!(a, resolve_key(Path::new("/h2/.aws/config"), "corp"));
         assert_ne!(a, resolve_key(Path::new("/h1/.aws/config"), "corp2"));
-        assert!(a.starts_with("kc-resolve:"));
+        assert!(a.to_string().starts_with("kc-resolve:"));
     }
 }

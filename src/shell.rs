@@ -14,6 +14,17 @@ pub enum ShellKind {
     Powershell,
 }
 
+/// The shell to print for: `$SHELL`'s name when it is one we know, else bash.
+pub fn detect_shell() -> ShellKind {
+    let shell = std::env::var("SHELL").unwrap_or_default();
+    match shell.rsplit('/').next().unwrap_or("") {
+        "zsh" => ShellKind::Zsh,
+        "fish" => ShellKind::Fish,
+        "pwsh" | "powershell" => ShellKind::Powershell,
+        _ => ShellKind::Bash,
+    }
+}
+
 /// `s` as one literal word of `shell`: nothing in it is expanded, whatever it holds.
 pub fn quote(shell: ShellKind, s: &str) -> String {
     match shell {

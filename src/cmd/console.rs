@@ -11,10 +11,10 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use super::Context;
-use super::creds::{credentials_for, resolve_or_pick};
 use crate::browser::{Handoff, Launcher};
 use crate::cli::ConsoleArgs;
 use crate::console;
+use crate::creds::{credentials_for, resolve_or_pick};
 use crate::error::UserError;
 use crate::output::sanitize;
 use crate::secret::Secret;
@@ -102,7 +102,7 @@ pub async fn run(ctx: &Context, mut args: ConsoleArgs) -> anyhow::Result<ExitCod
         )
         .into());
     }
-    let (creds, session) = credentials_for(ctx, &config, &target, false).await?;
+    let (creds, session) = credentials_for(ctx.store_kind, &config, &target, false).await?;
     let endpoint = signin::signin_endpoint(&session.region);
     let landing = destination.unwrap_or_else(|| console::home(&region));
     let url: Secret<String> = signin::federated_url(&endpoint, &creds, &landing).await?;

@@ -6,19 +6,21 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use super::Context;
-use super::creds::{credentials_for, resolve_target};
-use super::ls::plans_for;
 use crate::awsconfig::{ConfigFile, SectionKind};
 use crate::cli::{DoctorArgs, TargetArgs};
+use crate::creds::{credentials_for, resolve_target};
 use crate::doctor::{self, Check, ExpectedProfile, Status};
 use crate::output::{sanitize, stdout_is_terminal};
+use crate::profiles::planned::{block_id, plans_for};
 use crate::session::{self, SessionConfig};
 use crate::store::Store;
 use crate::{listing, profiles, sso};
 
 /// The key of the store probe; the pid keeps two doctors from tripping over each other.
-fn probe_key() -> String {
-    format!("doctor-probe:{}", std::process::id())
+fn probe_key() -> crate::store::Key<'static> {
+    crate::store::Key::Probe {
+        pid: std::process::id(),
+    }
 }
 
 pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<ExitCode> {
@@ -197,7 +199,7 @@ fn expected_block(
 ) -> Option<Vec<ExpectedProfile>> {
     let listing = listing::load_cached(session)?;
     let planned = plans_for(config, session, &listing, None).ok()?;
-    let id = super::block_id(&session.name);
+    let id = block_id(&session.name);
     let native = config
         .sections
         .iter()
@@ -306,10 +308,10 @@ async fn admin_credentials(
             account_id: None,
             role_name: None,
         };
-        let (target, _) = resolve_target(config, &target_args).map_err(failed)?;
-        let (c, _) = credentials_for(ctx, config, &target, false)
+        let (target, _) = resolve_target(config, &target_args).map_err(|e| failed(e.into()))?;
+        let (c, _) = credentials_for(ctx.store_kind, config, &target, false)
             .await
-            .map_err(failed)?;
+            .map_err(|e| failed(e.into()))?;
         let expiry = std::time::UNIX_EPOCH
             + Duration::from_secs(u64::try_from(c.expiration).unwrap_or_default());
         return Ok((

@@ -1,50 +1,13 @@
-//! `awsso env`: shell code exporting a role's credentials, for `eval`. Also the environment that `exec`
-//! gives its command, so both agree on what is set and what is cleared.
+//! `awsso env`: shell code exporting a role's credentials, for `eval`. The variables themselves are
+//! [`crate::creds::env`]'s, shared with `exec`.
 use std::process::ExitCode;
 
 use super::Context;
-use super::creds::{credentials_for, resolve_or_pick};
-use crate::cli::{EnvArgs, EnvFormat, ShellKind, TargetArgs};
-use crate::creds::Target;
-use crate::output::rfc3339;
-use crate::sso::RoleCredentials;
+use crate::cli::{EnvArgs, EnvFormat, ShellKind};
+use crate::creds::env::{CLEARED, label, variables};
+use crate::creds::{credentials_for, resolve_or_pick};
+use crate::shell::detect_shell;
 
-pub use crate::envfile::MARKER;
-/// Cleared: they would make the SDKs ignore the exported keys or pick another profile.
-pub const CLEARED: [&str; 3] = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"];
-
-/// The variables to set, in order.
-pub fn variables(
-    label: &str,
-    c: &RoleCredentials,
-    region: Option<&str>,
-) -> Vec<(&'static str, String)> {
-    let mut vars = vec![
-        ("AWS_ACCESS_KEY_ID", c.access_key_id.clone()),
-        (
-            "AWS_SECRET_ACCESS_KEY",
-            c.secret_access_key.expose().clone(),
-        ),
-        ("AWS_SESSION_TOKEN", c.session_token.expose().clone()),
-        ("AWS_CREDENTIAL_EXPIRATION", rfc3339(c.expiration)),
-    ];
-    if let Some(r) = region {
-        vars.push(("AWS_REGION", r.to_string()));
-        vars.push(("AWS_DEFAULT_REGION", r.to_string()));
-    }
-    vars.push((MARKER, label.to_string()));
-    vars
-}
-
-/// What the environment is labelled with: the profile name, else session/account/role.
-pub fn label(args: &TargetArgs, target: &Target) -> String {
-    args.profile.clone().unwrap_or_else(|| {
-        format!(
-            "{}/{}/{}",
-            target.session, target.account_id, target.role_name
-        )
-    })
-}
 
 /// The code that clears [`CLEARED`] and sets `vars`.
 pub fn render(shell: ShellKind, vars: &[(&str, String)]) -> String {
@@ -53,17 +16,6 @@ pub fn render(shell: ShellKind, vars: &[(&str, String)]) -> String {
         out.push_str(&crate::shell::export(shell, name, value));
     }
     out
-}
-
-/// The shell to print for: `$SHELL`'s name when it is one we know, else bash.
-pub fn detect_shell() -> ShellKind {
-    let shell = std::env::var("SHELL").unwrap_or_default();
-    match shell.rsplit('/').next().unwrap_or("") {
-        "zsh" => ShellKind::Zsh,
-        "fish" => ShellKind::Fish,
-        "pwsh" | "powershell" => ShellKind::Powershell,
-        _ => ShellKind::Bash,
-    }
 }
 
 pub async fn run(ctx: &Context, mut args: EnvArgs) -> anyhow::Result<ExitCode> {
@@ -80,7 +32,7 @@ pub async fn run(ctx: &Context, mut args: EnvArgs) -> anyhow::Result<ExitCode> {
     else {
         return Ok(ExitCode::from(crate::error::EXIT_INTERRUPTED));
     };
-    let (c, session) = credentials_for(ctx, &config, &target, false).await?;
+    let (c, session) = credentials_for(ctx.store_kind, &config, &target, false).await?;
     let region = args
         .region
         .map(crate::ids::Region::into_string)

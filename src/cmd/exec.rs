@@ -7,10 +7,10 @@ use std::process::{Command, ExitCode};
 use std::rc::Rc;
 
 use super::Context;
-use super::creds::{credentials_for, fetcher, resolve_or_pick};
-use super::env::{CLEARED, MARKER, label, variables};
 use crate::child;
 use crate::cli::ExecArgs;
+use crate::creds::env::{CLEARED, MARKER, label, variables};
+use crate::creds::{credentials_for, fetcher, resolve_or_pick};
 use crate::error::UserError;
 use crate::server::{self, Endpoint};
 
@@ -32,7 +32,7 @@ pub async fn run(ctx: &Context, mut args: ExecArgs) -> anyhow::Result<ExitCode> 
     else {
         return Ok(ExitCode::from(crate::error::EXIT_INTERRUPTED));
     };
-    let (c, session) = credentials_for(ctx, &config, &target, false).await?;
+    let (c, session) = credentials_for(ctx.store_kind, &config, &target, false).await?;
     let region = args
         .region
         .clone()
@@ -103,7 +103,7 @@ async fn run_with_server(
 ) -> anyhow::Result<ExitCode> {
     let mut endpoint = Endpoint::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
     let label = label(&args.target, &target);
-    let fetch = fetcher(ctx, Rc::new(config), target.clone());
+    let fetch = fetcher(ctx.store_kind, Rc::new(config), target.clone());
     let access = endpoint.add(&label, None, &target.account_id, fetch, Some(first))?;
 
     let (program, rest) = args.command.split_first().expect("clap requires a command");

@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use super::ls::plans_for;
 use super::{Context, listing_for, sessions};
 use crate::cli::{ExportArgs, ExportCommand};
 use crate::profiles;
+use crate::profiles::planned::plans_for;
 
 pub async fn run(ctx: &Context, command: ExportCommand) -> anyhow::Result<ExitCode> {
     let (args, peacock) = match command {
@@ -28,7 +28,7 @@ pub async fn run(ctx: &Context, command: ExportCommand) -> anyhow::Result<ExitCo
     for session in &sessions {
         let listing = listing_for(&store, session, refresh).await?;
         let mut planned = plans_for(&config, session, &listing, None)?;
-        planned.apply_flags(&filter)?;
+        planned.apply_patterns(&filter.include, &filter.exclude)?;
         plans.extend(planned.included());
     }
     let text = if peacock {

@@ -1,16 +1,12 @@
 //! `awsso ls`: every account × role of the sessions, with the profile name `awsso sync` gives each.
-use std::collections::BTreeSet;
 use std::process::ExitCode;
 
 use serde::Serialize;
 
-use super::{Context, block_id, listing_for, sessions};
-use crate::awsconfig::ConfigFile;
-use crate::cli::{FilterArgs, LsArgs};
-use crate::error::{EXIT_USAGE, UserError};
+use super::{Context, listing_for, sessions};
+use crate::cli::LsArgs;
 use crate::output::{sanitize, stdout_is_terminal};
-use crate::profiles::{self, ProfilePlan};
-use crate::session::SessionConfig;
+use crate::profiles::planned::plans_for;
 
 #[derive(Debug, Serialize)]
 struct Row {
@@ -23,90 +19,6 @@ struct Row {
     filtered: bool,
 }
 
-/// Profile names that `sync` must not take for `session`: the user's own and other sessions' profiles.
-pub fn taken_names(config: &ConfigFile, session: &SessionConfig) -> BTreeSet<String> {
-    let own = block_id(&session.name);
-    config
-        .profiles()
-        .filter(|p| p.managed_by.as_deref() != Some(own.as_str()))
-        .map(|p| p.name.clone())
-        .collect()
-}
-
-/// One session's plans and the settings they were made with.
-pub struct Planned {
-    /// Every pair of the listing (names are planned for all, so a filter never renames a profile).
-    pub plans: Vec<ProfilePlan>,
-    pub settings: profiles::Settings,
-    /// Which of `plans` sync writes: the settings file's patterns, or the command line's.
-    pub filter: profiles::Filter,
-}
-
-impl Planned {
-    /// `--include`/`--exclude` replace the settings file's patterns of the same kind.
-    pub fn apply_flags(&mut self, flags: &FilterArgs) -> anyhow::Result<()> {
-        if flags.include.is_empty() && flags.exclude.is_empty() {
-            return Ok(());
-        }
-        let include = if flags.include.is_empty() {
-            self.filter.include_patterns().to_vec()
-        } else {
-            flags.include.clone()
-        };
-        let exclude = if flags.exclude.is_empty() {
-            self.filter.exclude_patterns().to_vec()
-        } else {
-            flags.exclude.clone()
-        };
-        self.filter = profiles::Filter::new(&include, &exclude).map_err(|e| UserError {
-            message: e.to_string(),
-            hint: Some(
-                "patterns are globs (* ? [abc] {a,b}, \\ escapes), e.g. --include 'prod-*' \
-                 --exclude '*/ReadOnly*'"
-                    .into(),
-            ),
-            code: EXIT_USAGE,
-        })?;
-        Ok(())
-    }
-
-    /// The plans sync writes.
-    pub fn included(&self) -> Vec<ProfilePlan> {
-        self.plans
-            .iter()
-            .filter(|p| self.filter.admits(p))
-            .cloned()
-            .collect()
-    }
-}
-
-/// The plans for one session, from its listing and settings.
-pub fn plans_for(
-    config: &ConfigFile,
-    session: &SessionConfig,
-    listing: &crate::listing::Listing,
-    template: Option<&str>,
-) -> anyhow::Result<Planned> {
-    let mut settings = profiles::load_settings(&crate::paths::settings_file(), &session.name)?;
-    if let Some(t) = template {
-        settings.template = t.to_string();
-        profiles::validate_template(&settings.template)?;
-    }
-    let plans = profiles::plan(
-        listing,
-        &settings,
-        &session.region,
-        &taken_names(config, session),
-    );
-    // Validated when the settings file was read.
-    let filter = profiles::Filter::new(&settings.include, &settings.exclude)?;
-    Ok(Planned {
-        plans,
-        settings,
-        filter,
-    })
-}
-
 pub async fn run(ctx: &Context, args: LsArgs) -> anyhow::Result<ExitCode> {
     let config = ctx.load_config()?;
     let sessions = sessions(&config, args.session.as_deref())?;
@@ -115,7 +27,7 @@ pub async fn run(ctx: &Context, args: LsArgs) -> anyhow::Result<ExitCode> {
     for session in &sessions {
         let listing = listing_for(&store, session, args.refresh).await?;
         let mut planned = plans_for(&config, session, &listing, None)?;
-        planned.apply_flags(&args.filter)?;
+        planned.apply_patterns(&args.filter.include, &args.filter.exclude)?;
         for plan in planned.plans {
             rows.push(Row {
                 filtered: !planned.filter.admits(&plan),

@@ -76,11 +76,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     }
 }
 
-/// The id of the managed block that holds a session's profiles.
-pub fn block_id(session: &str) -> String {
-    format!("session {session}")
-}
-
 /// The sessions a command applies to: the one named, else every sso-session of the config.
 pub fn sessions(config: &ConfigFile, name: Option<&str>) -> anyhow::Result<Vec<SessionConfig>> {
     if let Some(name) = name {

@@ -9,9 +9,8 @@ use std::rc::Rc;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::Context;
-use super::creds::{credentials_for, fetcher};
 use crate::cli::ServeArgs;
-use crate::creds::{self, Target};
+use crate::creds::{self, Target, credentials_for, fetcher};
 use crate::error::{EXIT_USAGE, UserError};
 use crate::server::{self, AUTH_TOKEN, Endpoint, FULL_URI};
 
@@ -66,12 +65,16 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
         // Profiles named on the command line are checked now, so a missing login fails here and not in
         // the container.
         let first = if explicit {
-            Some(credentials_for(ctx, &config, target, false).await?.0)
+            Some(
+                credentials_for(ctx.store_kind, &config, target, false)
+                    .await?
+                    .0,
+            )
         } else {
             None
         };
         let path = format!("/creds/{}", utf8_percent_encode(name, SEGMENT));
-        let fetch = fetcher(ctx, config.clone(), target.clone());
+        let fetch = fetcher(ctx.store_kind, config.clone(), target.clone());
         let access = endpoint.add(name, Some(path), &target.account_id, fetch, first)?;
         printed.push_str(&format!(
             "# profile {}\n{FULL_URI}={}\n{AUTH_TOKEN}={}\n",

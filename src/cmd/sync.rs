@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use super::ls::plans_for;
-use super::{Context, block_id, listing_for, sessions};
+use super::{Context, listing_for, sessions};
 use crate::awsconfig::{self, ConfigFile, Section};
 use crate::cli::SyncArgs;
+use crate::profiles::planned::{block_id, plans_for};
 use crate::profiles::{self, ProfilePlan};
 
 /// What a sync changed (or would change) in one session's block.
@@ -51,7 +51,7 @@ pub async fn run(ctx: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
         let path = ctx.config_path.clone();
         let mut edit = |config: &ConfigFile| -> anyhow::Result<Option<String>> {
             let mut planned = plans_for(config, session, &listing, args.template.as_deref())?;
-            planned.apply_flags(&args.filter)?;
+            planned.apply_patterns(&args.filter.include, &args.filter.exclude)?;
             let plans = planned.included();
             let pair = |p: &ProfilePlan| (p.account_id.clone(), p.role_name.clone());
             let wanted: BTreeSet<&str> = plans.iter().map(|p| p.name.as_str()).collect();

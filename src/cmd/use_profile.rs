@@ -10,11 +10,11 @@ use std::collections::BTreeSet;
 use std::process::ExitCode;
 
 use super::Context;
-use super::env::detect_shell;
 use crate::awsconfig::ConfigFile;
 use crate::cli::{ShellKind, UseArgs};
 use crate::error::{EXIT_CONFIG, UserError};
 use crate::output::sanitize;
+use crate::shell::detect_shell;
 
 /// Unset on every switch.
 pub const CLEARED: [&str; 7] = [
@@ -24,9 +24,9 @@ pub const CLEARED: [&str; 7] = [
     "AWS_SECURITY_TOKEN",
     "AWS_CREDENTIAL_EXPIRATION",
     "AWS_DEFAULT_PROFILE",
-    super::env::MARKER,
+    crate::creds::env::MARKER,
 ];
-/// Unset on a switch when [`super::env::MARKER`] shows that `awsso env` or `exec` set them.
+/// Unset on a switch when [`crate::creds::env::MARKER`] shows that `awsso env` or `exec` set them.
 pub const CLEARED_AFTER_AWSSO_ENV: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGION"];
 /// What `--unset` clears.
 pub const UNSET: [&str; 2] = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"];
@@ -98,7 +98,7 @@ fn unsynced_session(config: &ConfigFile, name: &str) -> Option<String> {
         .flatten()
         .find(|s| {
             crate::listing::load_cached(s)
-                .and_then(|l| super::ls::plans_for(config, s, &l, None).ok())
+                .and_then(|l| crate::profiles::planned::plans_for(config, s, &l, None).ok())
                 .is_some_and(|planned| planned.plans.iter().any(|p| p.name == name))
         })
         .map(|s| s.name)
@@ -151,7 +151,7 @@ pub fn run(ctx: &Context, args: UseArgs) -> anyhow::Result<ExitCode> {
         let config = ctx.load_config()?;
         let name = match args.profile.or(args.profile_flag) {
             Some(name) => name,
-            None => match super::creds::pick_profile(&config, "awsso use")? {
+            None => match crate::creds::pick_profile(&config, "awsso use")? {
                 Some(name) => name,
                 None => return Ok(ExitCode::from(crate::error::EXIT_INTERRUPTED)),
             },
@@ -172,7 +172,7 @@ pub fn run(ctx: &Context, args: UseArgs) -> anyhow::Result<ExitCode> {
                 shadowing.join(", ")
             );
         }
-        let after_awsso_env = std::env::var_os(super::env::MARKER).is_some();
+        let after_awsso_env = std::env::var_os(crate::creds::env::MARKER).is_some();
         render_use(shell, &name, after_awsso_env)
     };
     if crate::output::stdout_is_terminal() {

@@ -12,12 +12,14 @@ use super::{ExitKind, UserError};
 use crate::awsconfig::ConfigError;
 use crate::browser::HandoffError;
 use crate::console::ConsoleError;
-use crate::creds::{CredsError, ProfileError};
+use crate::creds::{CredsError, ProfileError, ServeError, TargetError};
 use crate::envfile::EnvFileError;
 use crate::listing::ListError;
 use crate::lock::LockError;
 use crate::login::LoginError;
+use crate::picker::PickError;
 use crate::profiles::SettingsError;
+use crate::profiles::planned::PlanError;
 use crate::server::ServerError;
 use crate::session::{SessionError, TokenError};
 use crate::signin::HttpError;
@@ -54,6 +56,9 @@ registry!(
     ConfigError,
     SettingsError,
     ProfileError,
+    TargetError,
+    ServeError,
+    PlanError,
     SessionError,
     TokenError,
     CredsError,
@@ -156,6 +161,60 @@ impl Diagnose for SettingsError {
     }
     fn advice(&self) -> Option<String> {
         self.hint()
+    }
+}
+
+impl Diagnose for TargetError {
+    fn exit_kind(&self) -> ExitKind {
+        match self {
+            TargetError::Unnamed => ExitKind::Usage,
+            TargetError::Invalid { .. } => ExitKind::Config,
+            TargetError::Profile(e) => e.exit_kind(),
+            TargetError::Pick(PickError::NoTerminal | PickError::NoProfiles { .. }) => {
+                ExitKind::Usage
+            }
+            TargetError::Pick(PickError::Terminal(_)) => ExitKind::Failure,
+        }
+    }
+    fn advice(&self) -> Option<String> {
+        match self {
+            TargetError::Profile(e) => e.advice(),
+            _ => self.hint(),
+        }
+    }
+}
+
+impl Diagnose for ServeError {
+    fn exit_kind(&self) -> ExitKind {
+        match self {
+            ServeError::Session(e) => e.exit_kind(),
+            ServeError::Store(e) => e.exit_kind(),
+            ServeError::Login { error, .. } => error.exit_kind(),
+            ServeError::Creds { error, .. } => error.exit_kind(),
+        }
+    }
+    fn advice(&self) -> Option<String> {
+        // The login and credentials hints are worded with the session's name (`ServeError::hint`).
+        match self {
+            ServeError::Session(e) => e.advice(),
+            ServeError::Store(e) => e.advice(),
+            ServeError::Login { .. } | ServeError::Creds { .. } => self.hint(),
+        }
+    }
+}
+
+impl Diagnose for PlanError {
+    fn exit_kind(&self) -> ExitKind {
+        match self {
+            PlanError::Settings(e) => e.exit_kind(),
+            PlanError::Pattern(_) => ExitKind::Usage,
+        }
+    }
+    fn advice(&self) -> Option<String> {
+        match self {
+            PlanError::Settings(e) => e.advice(),
+            PlanError::Pattern(_) => self.hint(),
+        }
     }
 }
 

@@ -46,7 +46,7 @@ fn sso_fields(section: &Section) -> Option<(String, String, String)> {
     ) {
         return Some((s.trim().into(), a.trim().into(), r.trim().into()));
     }
-    let words = crate::creds::shell_split(section.get("credential_process")?)?;
+    let words = crate::shell::split(section.get("credential_process")?)?;
     let at = words.iter().position(|w| w == "creds")?;
     let flag = |f: &str| {
         words[at..]

@@ -94,6 +94,7 @@ mod color;
 mod export;
 mod filter;
 mod naming;
+pub mod planned;
 mod render;
 mod settings;
 mod settings_file;

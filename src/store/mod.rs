@@ -17,6 +17,7 @@
 //! `--store secret-service` and logs in again.
 #[cfg(target_os = "linux")]
 pub mod kernel;
+pub mod key;
 #[cfg(target_os = "linux")]
 mod secret_service;
 
@@ -28,6 +29,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::secret::Secret;
+
+pub use key::Key;
 
 /// Default keyring "service" under which every awsso entry is filed.
 pub const DEFAULT_SERVICE: &str = crate::vars::DEFAULT_KEYRING_SERVICE;
@@ -132,11 +135,6 @@ impl StoreError {
     }
 }
 
-/// The entry (kernel keyring) that records why `--store auto` chose the kernel keyring over a Secret
-/// Service that answered.
-#[cfg(target_os = "linux")]
-const CHOICE_KEY: &str = "store-choice";
-
 /// The recorded choice. It expires with the longest-lived entry stored under it (`until`, extended by each
 /// write that outlives it), so it holds exactly as long as there may be a login to find in the kernel
 /// keyring, and no longer.
@@ -233,15 +231,15 @@ impl Store {
     fn entry(
         &self,
         inner: &Arc<CredentialStore>,
-        key: &str,
+        key: &Key<'_>,
     ) -> Result<keyring_core::Entry, StoreError> {
         inner
-            .build(&self.service, key, None)
+            .build(&self.service, &key.to_string(), None)
             .map_err(|e| self.map_err(key, e))
     }
 
     /// Reads the record under `key`; `None` when there is none.
-    pub fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+    pub fn get_json<T: DeserializeOwned>(&self, key: &Key<'_>) -> Result<Option<T>, StoreError> {
         let raw = match &self.backend {
             Backend::Keyring(inner) => match self.entry(inner, key)?.get_password() {
                 Ok(raw) => Secret::new(raw),
@@ -249,12 +247,12 @@ impl Store {
                 Err(e) => return Err(self.map_err(key, e)),
             },
             #[cfg(target_os = "linux")]
-            Backend::Kernel(k) => match k.get(key).map_err(|e| kernel_err(key, e))? {
+            Backend::Kernel(k) => match k.get(&key.to_string()).map_err(|e| kernel_err(key, e))? {
                 None => return Ok(None),
                 Some(bytes) => {
                     Secret::new(String::from_utf8(bytes.into_inner()).map_err(|_| {
                         StoreError::Corrupt {
-                            what: describe(key),
+                            what: key.describe(),
                         }
                     })?)
                 }
@@ -264,12 +262,12 @@ impl Store {
         serde_json::from_str(raw.expose())
             .map(Some)
             .map_err(|_| StoreError::Corrupt {
-                what: describe(key),
+                what: key.describe(),
             })
     }
 
     /// Stores `value` under `key`, with no expiry known (the kernel keyring keeps it without a timeout).
-    pub fn set_json<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
+    pub fn set_json<T: Serialize>(&self, key: &Key<'_>, value: &T) -> Result<(), StoreError> {
         self.set(key, value, None)
     }
 
@@ -278,7 +276,7 @@ impl Store {
     /// `set_json` does.
     pub fn set_json_until<T: Serialize>(
         &self,
-        key: &str,
+        key: &Key<'_>,
         value: &T,
         expires_at: i64,
     ) -> Result<(), StoreError> {
@@ -287,13 +285,13 @@ impl Store {
 
     fn set<T: Serialize>(
         &self,
-        key: &str,
+        key: &Key<'_>,
         value: &T,
         expires_at: Option<i64>,
     ) -> Result<(), StoreError> {
         let raw = Secret::new(
             serde_json::to_string(value).map_err(|_| StoreError::Corrupt {
-                what: describe(key),
+                what: key.describe(),
             })?,
         );
         match &self.backend {
@@ -305,7 +303,7 @@ impl Store {
             }
             #[cfg(target_os = "linux")]
             Backend::Kernel(k) => {
-                k.set(key, raw.expose().as_bytes(), expires_at)
+                k.set(&key.to_string(), raw.expose().as_bytes(), expires_at)
                     .map_err(|e| kernel_err(key, e))?;
                 if let (Some(f), Some(at)) = (&self.fallback, expires_at) {
                     self.extend_choice(f, at);
@@ -326,13 +324,13 @@ impl Store {
             reason: f.reason.clone(),
             until: at,
         };
-        if let Err(e) = self.set(CHOICE_KEY, &choice, Some(at)) {
+        if let Err(e) = self.set(&Key::StoreChoice, &choice, Some(at)) {
             tracing::debug!("could not extend the store choice: {e}");
         }
     }
 
     /// Deletes the entry under `key`; returns whether there was one.
-    pub fn delete(&self, key: &str) -> Result<bool, StoreError> {
+    pub fn delete(&self, key: &Key<'_>) -> Result<bool, StoreError> {
         match &self.backend {
             Backend::Keyring(inner) => match self.entry(inner, key)?.delete_credential() {
                 Ok(()) => Ok(true),
@@ -340,12 +338,12 @@ impl Store {
                 Err(e) => Err(self.map_err(key, e)),
             },
             #[cfg(target_os = "linux")]
-            Backend::Kernel(k) => k.delete(key).map_err(|e| kernel_err(key, e)),
+            Backend::Kernel(k) => k.delete(&key.to_string()).map_err(|e| kernel_err(key, e)),
         }
     }
 
-    fn map_err(&self, key: &str, e: KeyringError) -> StoreError {
-        let what = describe(key);
+    fn map_err(&self, key: &Key<'_>, e: KeyringError) -> StoreError {
+        let what = key.describe();
         let kind = self.kind;
         match e {
             KeyringError::NoStorageAccess(inner) => StoreError::Locked {
@@ -373,9 +371,9 @@ impl Store {
 
 /// A kernel keyring error as a store error (a `KeyError` names the errno, never the payload).
 #[cfg(target_os = "linux")]
-fn kernel_err(key: &str, e: linux_keyutils::KeyError) -> StoreError {
+fn kernel_err(key: &Key<'_>, e: linux_keyutils::KeyError) -> StoreError {
     use linux_keyutils::KeyError as K;
-    let what = describe(key);
+    let what = key.describe();
     let kind = StoreKind::Keyutils;
     match e {
         K::AccessDenied | K::PermissionDenied => StoreError::Locked {
@@ -401,17 +399,6 @@ fn kernel_err(key: &str, e: linux_keyutils::KeyError) -> StoreError {
     }
 }
 
-/// A readable name for an entry key, for messages ("token:corp" → "SSO token of session corp").
-fn describe(key: &str) -> String {
-    let mut parts = key.splitn(2, ':');
-    match (parts.next(), parts.next()) {
-        (Some("token"), Some(s)) => format!("SSO token of session {s}"),
-        (Some("client"), Some(s)) => format!("client registration {s}"),
-        (Some("creds"), Some(s)) => format!("role credentials {s}"),
-        _ => key.to_string(),
-    }
-}
-
 #[cfg(target_os = "linux")]
 fn open_backend(kind: StoreKind, service: &str) -> Result<Store, StoreError> {
     match kind {
@@ -429,7 +416,7 @@ fn open_auto(service: &str) -> Result<Store, StoreError> {
     let kernel = open_kernel(service);
     // The recorded choice: a system call, no D-Bus.
     if let Ok(k) = &kernel
-        && let Ok(Some(choice)) = k.get_json::<Choice>(CHOICE_KEY)
+        && let Ok(Some(choice)) = k.get_json::<Choice>(&Key::StoreChoice)
     {
         tracing::debug!("using the kernel keyring as recorded: {}", choice.reason);
         return kernel.map(|k| Store {
@@ -463,7 +450,7 @@ fn open_auto(service: &str) -> Result<Store, StoreError> {
                 reason: note.clone(),
                 until: crate::sso::now() + 24 * 3600,
             };
-            if let Err(e) = k.set(CHOICE_KEY, &choice, Some(choice.until)) {
+            if let Err(e) = k.set(&Key::StoreChoice, &choice, Some(choice.until)) {
                 tracing::debug!("could not record the store choice: {e}");
             }
             eprintln!("awsso: {note}; using the kernel keyring");

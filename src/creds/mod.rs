@@ -4,17 +4,26 @@
 //! Cache entries are served until [`REFRESH_MARGIN`] before they expire. botocore calls the process again
 //! when less than 15 minutes remain, so serving credentials inside that window would make every SDK call
 //! spawn awsso again.
+//!
+//! Submodules: `resolve` (which role a command means: its arguments, a profile, or the picker), `serve`
+//! (credentials as every command hands them out, with `--auto-login` and the endpoint's fetcher), `env`
+//! (the environment variables of `env` and `exec`).
 use serde_json::json;
+
+pub mod env;
+pub mod resolve;
+pub mod serve;
+
+pub use crate::credcache::{REFRESH_MARGIN, usable};
+pub use resolve::{TargetError, explicit_target, pick_profile, resolve_or_pick, resolve_target};
+pub use serve::{ServeError, credentials_for, fetcher};
 
 use crate::credcache::{self, Tagged};
 use crate::lock;
 use crate::output::rfc3339;
 use crate::session::{self, SessionConfig, SessionError, TokenError, TokenRecord};
 use crate::sso::{self, Portal, RoleCredentials, SsoError};
-use crate::store::{Store, StoreError};
-
-/// Credentials with less than this left are fetched again.
-pub const REFRESH_MARGIN: i64 = 15 * 60 + 60;
+use crate::store::{Key, Store, StoreError};
 
 /// Which role credentials: a session, an account, a role.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,13 +35,9 @@ pub struct Target {
 
 impl Target {
     /// The primary-store key of these credentials in the instance `scope`.
-    pub fn key(&self, scope: &str) -> String {
-        format!("creds:{scope}:{}:{}", self.account_id, self.role_name)
+    pub fn key<'a>(&'a self, scope: &'a str) -> Key<'a> {
+        Key::creds(scope, &self.account_id, &self.role_name)
     }
-}
-
-pub fn usable(c: &RoleCredentials) -> bool {
-    c.expiration > sso::now() + REFRESH_MARGIN
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,7 +147,7 @@ pub async fn get(
         fill_cache(cache, &scope, &token, target, &c);
         return Ok(c);
     }
-    let _lock = lock::acquire(&key, || {}).await?;
+    let _lock = lock::acquire(&key.to_string(), || {}).await?;
     // Whoever held the lock fetched for this login: the kernel cache (no D-Bus) or the store has it.
     if let Some(c) = from_cache() {
         return Ok(c);
@@ -186,7 +191,11 @@ pub async fn get(
 }
 
 /// The primary store's credentials under `key`, when the login `login_id` fetched them and they are usable.
-fn stored(store: &Store, key: &str, login_id: &str) -> Result<Option<RoleCredentials>, StoreError> {
+fn stored(
+    store: &Store,
+    key: &Key<'_>,
+    login_id: &str,
+) -> Result<Option<RoleCredentials>, StoreError> {
     let entry = match store.get_json::<Tagged>(key) {
         Ok(e) => e,
         // An entry of an older awsso (untagged) is as good as none: it is fetched again.
@@ -263,8 +272,8 @@ fn fill_cache(
     }
 }
 
-fn index_key(scope: &str) -> String {
-    format!("creds-index:{scope}")
+fn index_key(scope: &str) -> Key<'_> {
+    Key::creds_index(scope)
 }
 
 /// Records that credentials of `target` are stored, so that logout can delete them (keyrings cannot be
@@ -272,7 +281,7 @@ fn index_key(scope: &str) -> String {
 async fn remember(store: &Store, scope: &str, target: &Target) -> Result<(), CredsError> {
     let entry = format!("{}:{}", target.account_id, target.role_name);
     let key = index_key(scope);
-    let _lock = lock::acquire(&key, || {}).await?;
+    let _lock = lock::acquire(&key.to_string(), || {}).await?;
     let mut index: Vec<String> = store.get_json(&key)?.unwrap_or_default();
     if !index.contains(&entry) {
         index.push(entry);
@@ -291,7 +300,7 @@ pub fn forget_instance(store: &Store, scope: &str) -> Result<usize, StoreError> 
         let Some((account_id, role_name)) = entry.split_once(':') else {
             continue;
         };
-        store.delete(&format!("creds:{scope}:{account_id}:{role_name}"))?;
+        store.delete(&Key::creds(scope, account_id, role_name))?;
         pairs.push((account_id.to_string(), role_name.to_string()));
     }
     credcache::invalidate(scope, &pairs);
@@ -302,20 +311,24 @@ pub fn forget_instance(store: &Store, scope: &str) -> Result<usize, StoreError> 
 /// Deletes what an older awsso kept under the session name alone (credentials and their index, in the
 /// store and the kernel keyring, and the client registrations), so a logout leaves nothing behind.
 pub fn forget_legacy_keys(store: &Store, session: &str) -> Result<(), StoreError> {
-    let key = format!("creds-index:{session}");
+    let key = Key::creds_index(session);
     let index: Vec<String> = store.get_json(&key).ok().flatten().unwrap_or_default();
     let kernel = credcache::open_for_invalidation();
     for entry in &index {
-        let old = format!("creds:{session}:{entry}");
+        // Entries are `<account>:<role>`; one that is not names no key an older awsso wrote.
+        let Some((account_id, role_name)) = entry.split_once(':') else {
+            continue;
+        };
+        let old = Key::creds(session, account_id, role_name);
         store.delete(&old)?;
         if let Some(k) = &kernel {
             let _ = k.delete(&old);
         }
     }
     store.delete(&key)?;
-    store.delete(&format!("token:{session}"))?;
+    store.delete(&Key::token(session))?;
     for flow in ["device", "pkce"] {
-        store.delete(&format!("client:{session}:{flow}"))?;
+        store.delete(&Key::client(session, flow))?;
     }
     Ok(())
 }
