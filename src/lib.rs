@@ -41,8 +41,8 @@ pub mod shell;
 pub mod signin;
 pub mod sso;
 pub mod store;
-pub mod vars;
 pub mod text;
+pub mod vars;
 
 use std::process::ExitCode;
 

@@ -39,6 +39,8 @@ pub const PROFILE: &str = "AWSSO_PROFILE";
 pub const COMPLETE: &str = "AWSSO_COMPLETE";
 /// Test hook (debug builds): delay of each AWS config write, in milliseconds.
 pub const TEST_WRITE_DELAY_MS: &str = "AWSSO_TEST_WRITE_DELAY_MS";
+/// Test hook (debug builds): delay between starting a supervised child and recording its pid, in ms.
+pub const TEST_SPAWN_DELAY_MS: &str = "AWSSO_TEST_SPAWN_DELAY_MS";
 /// Benchmark hook: where the picker appends its timings.
 pub const PICKER_TRACE: &str = "AWSSO_PICKER_TRACE";
 /// Unit tests only: the config file a re-executed test writer edits.
@@ -155,6 +157,13 @@ pub const TABLE: &[Var] = &[
         kind: Kind::TestHook,
         effect: "in debug builds, hold each config write N ms before its check and rename (fault injection \
                  for the tests)",
+        default: None,
+    },
+    Var {
+        name: TEST_SPAWN_DELAY_MS,
+        kind: Kind::TestHook,
+        effect: "in debug builds, hold `exec --server` N ms between starting the command and recording its \
+                 pid (fault injection for the tests)",
         default: None,
     },
     Var {

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use awsso::awsconfig::ConfigFile;
 use crate::common::*;
+use awsso::awsconfig::ConfigFile;
 
 const BLOCK: &str = "session d-test123";
 

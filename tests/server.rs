@@ -228,6 +228,45 @@ fn exec_server_forwards_signals_and_reports_the_status() {
     }
 }
 
+/// A signal that reaches awsso after its command started but before awsso recorded the command's pid
+/// is kept and delivered, not swallowed (seen under load: the command had written its pid, the test's
+/// `kill -HUP` found no pid to forward to, and the command kept running). The test hook widens that
+/// window to 2 s; the command writes its pid file at once, inside it.
+#[test]
+fn exec_server_delivers_a_signal_sent_before_the_command_pid_is_recorded() {
+    let user = user_with_profiles();
+    let file = user.home.path().join("early");
+    let mut child = user
+        .cmd(&[
+            "exec",
+            "--server",
+            "--profile",
+            "p",
+            "--",
+            "sh",
+            "-c",
+            r#"echo $$ > "$0"; exec sleep 30"#,
+        ])
+        .arg(&file)
+        .env("AWSSO_TEST_SPAWN_DELAY_MS", "2000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_file(&file, &mut child);
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(
+        wait_or_kill(&mut child, Duration::from_secs(30), "awsso").code(),
+        Some(129)
+    );
+}
+
 #[test]
 fn exec_server_of_a_missing_command_exits_127() {
     let user = user_with_profiles();

@@ -8,7 +8,6 @@ use crate::creds::env::{CLEARED, label, variables};
 use crate::creds::{credentials_for, resolve_or_pick};
 use crate::shell::detect_shell;
 
-
 /// The code that clears [`CLEARED`] and sets `vars`.
 pub fn render(shell: ShellKind, vars: &[(&str, String)]) -> String {
     let mut out = crate::shell::unset(shell, &CLEARED);

@@ -105,9 +105,7 @@ pub use export::{PeacockEntry, PeacockStyle, aesr, peacock, peacock_json};
 pub use filter::{Filter, PatternError};
 pub use naming::{ProfilePlan, is_valid_account_id, is_valid_role_name, plan};
 pub use render::{WRITTEN_KEYS, account_name_of_comment, render_block, shell_quote};
-pub use settings::{
-    AccountOverride, ColorRule, Hints, Settings, SettingsError, validate_template,
-};
+pub use settings::{AccountOverride, ColorRule, Hints, Settings, SettingsError, validate_template};
 pub use settings_file::load_settings;
 pub use template::{DEFAULT_TEMPLATE, PLACEHOLDERS};
 
