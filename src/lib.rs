@@ -1,16 +1,18 @@
 //! awsso: a credential helper for AWS IAM Identity Center.
 //!
 //! The binary in `main.rs` is a thin shell over this library so that tests reach every piece. Module map:
-//! `cli` (clap types), `cmd` (one module per subcommand), `awsconfig` (the AWS config file), `session`
-//! (sso-sessions and their tokens), `login` (device and PKCE flows), `sso` (the Identity Center client),
-//! `store` (the OS keyring), `console` (console links), `signin` (federation sign-in), `doctor` (the checks of
-//! `awsso doctor`), `complete` (shell completion candidates), `server` (the container-credentials
-//! endpoint), `child` (a supervised child process), `picker` (the interactive profile finder), `prompt`
-//! (the shell-prompt segment), `envfile` (dotenv and JSON output of `env`), `creds` (role credentials),
-//! `listing` (enumeration and its cache), `profiles` (the profile generator), `secret`, `lock`, `paths`,
-//! `browser`, `output`, `text` (untrusted text made safe), `error`, `hardening` (no core dumps), `ids`
-//! (validated identifiers), `shell` (quoting and splitting per shell), `vars` (every `AWSSO_*` environment
-//! variable and its value).
+//! `cli` (clap types), `cmd` (one module per subcommand; nothing else imports it), `awsconfig` (the AWS
+//! config file), `session` (sso-sessions and their tokens), `login` (device and PKCE flows), `sso` (the
+//! Identity Center clients: OIDC, portal, admin), `store` (the OS keyring and its key type), `credcache`
+//! (the kernel-keyring warm path of `creds`), `creds` (serving role credentials, target resolution),
+//! `console` (console links), `signin` (federation sign-in), `doctor` (the checks of `awsso doctor`),
+//! `migrate` (legacy profiles to an sso-session), `complete` (shell completion candidates), `server` (the
+//! container-credentials endpoint), `child` (a supervised child process), `picker` (the interactive
+//! profile finder), `prompt` (the shell-prompt segment), `envfile` (dotenv and JSON output of `env`),
+//! `listing` (enumeration and its cache), `profiles` (the profile generator and awsso's settings file),
+//! `secret`, `lock`, `paths`, `browser`, `output`, `text` (untrusted text made safe), `error` (exit codes
+//! and hints), `hardening` (no core dumps), `ids` (validated identifiers), `shell` (quoting and splitting
+//! per shell), `vars` (every `AWSSO_*` environment variable and its value).
 pub mod awsconfig;
 pub mod browser;
 pub mod child;
