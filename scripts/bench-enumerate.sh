@@ -184,6 +184,12 @@ fi
 # ---- 3. 10,000 profiles ---------------------------------------------------------------------------
 log "scenario 3: 2,500 accounts x 4 roles, no latency: sync 10,000 profiles"
 sim_post /_sim/config '{"accounts": 2500, "roles_per_account": 4, "latency_ms": 0, "rate_limit": null}'
+# Scenario 2 left a limit of 20 calls/s remembered, which this portal no longer enforces: what that costs.
+stale=""
+if compgen -G "$AWSSO_CACHE_DIR/listings/*.pace" >/dev/null; then
+  stale="$(timed "$bin/awsso" ls --refresh --json)"
+  rm -f "$AWSSO_CACHE_DIR"/listings/*.pace
+fi
 scan="$(timed "$bin/awsso" ls --refresh --json)"
 cp "$AWS_CONFIG_FILE" "$work/config.before"
 sim_post /_sim/reset-counts
@@ -211,6 +217,7 @@ for i in $(seq "$runs"); do
 done
 row "3. 10,000 profiles (2500x4), latency 0" ""
 row "   scan (cache warm-up), 2,504 calls" "$scan s"
+[[ -n "$stale" ]] && row "   the same, 20 calls/s remembered, unenforced" "$stale s (a stale limit is probed away slowly)"
 row "   config written" "$profiles profiles, $lines lines, $size bytes"
 row "   first sync, median of $runs" "$(median "${firsts[@]}") s (runs: ${firsts[*]})"
 row "   portal calls during the syncs" "$net (listing cache)"
