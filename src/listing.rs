@@ -26,9 +26,9 @@ pub struct Listing {
     pub accounts: Vec<Account>,
 }
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -39,6 +39,9 @@ use crate::paths;
 use crate::secret::Secret;
 use crate::session::SessionConfig;
 use crate::sso::{AccountInfo, Portal, SsoError};
+
+mod pace;
+use pace::{Pacer, paced};
 
 /// How listings are fetched.
 #[derive(Clone, Debug)]
@@ -111,161 +114,6 @@ impl SsoError {
     }
 }
 
-/// Adaptive pacing shared by every call of one enumeration, which learns the portal's rate limit from its
-/// answers: unlimited until the portal answers 429; then the limit is taken to be the number of calls it
-/// admitted in the second before (what a sliding one-second window or a token bucket of one second's burst
-/// admits), and calls are spaced evenly at 95% of it, so that no second holds more than the limit. The rate
-/// probes upwards only after 3 s without a 429, by 2% of the limit, then 4%, 8%… per further 3 s (slowly near
-/// the limit it learnt, quickly when the limit rose or was underestimated); the next 429 re-learns the limit,
-/// never above the rate that drew it (at most once a second). An unthrottled scan never waits.
-struct Pacer {
-    state: Mutex<PacerState>,
-}
-
-struct PacerState {
-    /// Calls per second, once the portal has throttled.
-    rate: Option<f64>,
-    /// Admitted calls per second, as learnt at the last 429.
-    limit: f64,
-    next_slot: Instant,
-    last_cut: Option<Instant>,
-    /// When the rate last rose (or was cut), and by how much it rises next, as a fraction of `limit`.
-    last_raise: Instant,
-    step: f64,
-    /// Send times of the calls admitted in the last second (the send times, which the pacer spaces, not
-    /// the answers' arrival, which the network and the server jitter).
-    recent: VecDeque<Instant>,
-}
-
-const WINDOW: Duration = Duration::from_secs(1);
-/// The share of the learnt limit the pacer sends at: the margin absorbs the jitter of arrival times.
-const HEADROOM: f64 = 0.95;
-const PROBE_EVERY: Duration = Duration::from_secs(3);
-const FIRST_STEP: f64 = 0.02;
-
-impl Pacer {
-    fn new() -> Pacer {
-        let now = Instant::now();
-        Pacer {
-            state: Mutex::new(PacerState {
-                rate: None,
-                limit: 0.0,
-                next_slot: now,
-                last_cut: None,
-                last_raise: now,
-                step: FIRST_STEP,
-                recent: VecDeque::new(),
-            }),
-        }
-    }
-
-    /// The instant the caller may send its call.
-    fn reserve(&self) -> Instant {
-        let mut s = self.state.lock().expect("pacer lock");
-        let now = Instant::now();
-        match s.rate {
-            None => now,
-            Some(rate) => {
-                let slot = s.next_slot.max(now);
-                s.next_slot = slot + Duration::from_secs_f64(1.0 / rate);
-                slot
-            }
-        }
-    }
-
-    fn success(&self, sent: Instant) {
-        let mut s = self.state.lock().expect("pacer lock");
-        let now = Instant::now();
-        s.recent.push_back(sent);
-        while s
-            .recent
-            .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) > WINDOW)
-        {
-            s.recent.pop_front();
-        }
-        if let Some(rate) = s.rate
-            && now.duration_since(s.last_raise) >= PROBE_EVERY
-        {
-            let rate = rate + s.step * s.limit;
-            tracing::debug!(rate, "no 429 for a while: probing a higher rate");
-            s.rate = Some(rate);
-            s.step *= 2.0;
-            s.last_raise = now;
-        }
-    }
-
-    fn throttled(&self) {
-        let mut s = self.state.lock().expect("pacer lock");
-        let now = Instant::now();
-        if s.last_cut.is_some_and(|t| now.duration_since(t) < WINDOW) {
-            return;
-        }
-        let admitted = s
-            .recent
-            .iter()
-            .filter(|t| now.saturating_duration_since(**t) <= WINDOW)
-            .count() as f64;
-        // Throttled while sending at `rate`: the limit is below it, whatever the count says.
-        s.limit = match s.rate {
-            Some(rate) => admitted.min(rate),
-            None => admitted,
-        }
-        .max(1.0);
-        let rate = (s.limit * HEADROOM).max(0.5);
-        tracing::debug!(limit = s.limit, rate, "throttled: pacing portal calls");
-        s.rate = Some(rate);
-        s.last_cut = Some(now);
-        s.last_raise = now;
-        s.step = FIRST_STEP;
-        s.next_slot = now + Duration::from_secs_f64(1.0 / rate);
-    }
-}
-
-fn jitter(max_ms: u64) -> Duration {
-    let mut b = [0u8; 2];
-    let _ = getrandom::fill(&mut b);
-    Duration::from_millis(u64::from(u16::from_le_bytes(b)) % max_ms.max(1))
-}
-
-/// Runs one portal call under the pacer, retrying throttles and transient failures a bounded number of times.
-async fn paced<T, F, Fut>(pacer: &Pacer, opts: &EnumOptions, mut call: F) -> Result<T, SsoError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, SsoError>>,
-{
-    let (mut throttled, mut failed) = (0u32, 0u32);
-    loop {
-        let slot = pacer.reserve();
-        tokio::time::sleep_until(slot.into()).await;
-        let sent = Instant::now();
-        match call().await {
-            Ok(v) => {
-                pacer.success(sent);
-                return Ok(v);
-            }
-            Err(e @ SsoError::Throttled { .. }) => {
-                throttled += 1;
-                if throttled >= opts.max_throttled_attempts {
-                    return Err(e);
-                }
-                pacer.throttled();
-                tokio::time::sleep(jitter(100)).await;
-            }
-            Err(e) if e.is_transient() => {
-                failed += 1;
-                if failed >= opts.max_error_attempts {
-                    return Err(e);
-                }
-                let backoff = Duration::from_millis(100 * 2u64.pow(failed)) + jitter(100);
-                tracing::debug!(error = %e, ?backoff, "transient failure, retrying");
-                tokio::time::sleep(backoff).await;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-}
-
 /// Lists every account and role of a session: ListAccounts pages, then ListAccountRoles per account, with at
 /// most `opts.concurrency` calls in flight. Role listing of the first page starts while later pages are still
 /// being fetched. Either every account is listed or the whole enumeration fails.
@@ -276,7 +124,17 @@ pub async fn enumerate(
     opts: &EnumOptions,
     progress: Option<&ProgressBar>,
 ) -> Result<Listing, ListError> {
-    let pacer = Arc::new(Pacer::new());
+    let remembered = remembered_limit(session);
+    if let Some(r) = &remembered {
+        tracing::debug!(
+            "pacing from the first call at {:.1} calls/s, the limit a recent scan learnt",
+            r.limit
+        );
+    }
+    let pacer = Arc::new(Pacer::new(
+        Instant::now(),
+        remembered.as_ref().map(|r| r.limit),
+    ));
     let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let token = Arc::new(token);
     let mut tasks: JoinSet<Result<Account, (String, SsoError)>> = JoinSet::new();
@@ -411,6 +269,27 @@ pub async fn enumerate(
             }
         }
     }
+    let report = pacer.report();
+    if report.throttled > 0 {
+        tracing::debug!(
+            "the portal answered {} of {} calls 429 (throttled); learnt limit {:.1} calls/s",
+            report.throttled,
+            report.sent,
+            report.measured.or(report.limit).unwrap_or_default()
+        );
+    }
+    // What this scan measured, else (a scan paced at a remembered limit that never met a 429) the limit it
+    // probed up to, so that a limit the portal raised or dropped is outgrown scan after scan.
+    let learnt = match (report.measured, report.limit, &remembered) {
+        (Some(limit), _, _) => Some((limit, crate::sso::now())),
+        (None, Some(limit), Some(r)) => Some((limit, r.learnt_at)),
+        _ => None,
+    };
+    if let Some((limit, learnt_at)) = learnt
+        && let Err(e) = remember_limit(session, &RememberedLimit { limit, learnt_at })
+    {
+        tracing::debug!("could not remember the portal's rate limit: {e}");
+    }
     Ok(Listing {
         session: session.name.clone(),
         start_url: session.start_url.clone(),
@@ -483,6 +362,42 @@ pub fn load_cached(session: &SessionConfig) -> Option<Listing> {
             None
         }
     }
+}
+
+/// The rate limit a throttled scan of a portal learnt, kept for the next scans of it.
+#[derive(Debug, Serialize, Deserialize)]
+struct RememberedLimit {
+    /// Admitted calls per second.
+    limit: f64,
+    /// Unix seconds of the 429 it was learnt from.
+    learnt_at: i64,
+}
+
+/// A day: portals' limits rarely change, and a scan probes above a remembered limit anyway.
+const REMEMBER_LIMIT_FOR: i64 = 24 * 3600;
+
+/// `listings/<session>-<instance>.pace`, next to the listing of the same instance.
+fn limit_path(session: &SessionConfig) -> std::io::Result<PathBuf> {
+    Ok(cache_path(&session.name, &session.start_url, &session.region)?.with_extension("pace"))
+}
+
+fn remembered_limit(session: &SessionConfig) -> Option<RememberedLimit> {
+    let bytes = std::fs::read(limit_path(session).ok()?).ok()?;
+    serde_json::from_slice::<RememberedLimit>(&bytes)
+        .ok()
+        .filter(|r| r.limit.is_finite() && r.limit >= 1.0)
+        .filter(|r| (0..REMEMBER_LIMIT_FOR).contains(&(crate::sso::now() - r.learnt_at)))
+}
+
+fn remember_limit(session: &SessionConfig, r: &RememberedLimit) -> std::io::Result<()> {
+    use std::io::Write;
+    let path = limit_path(session)?;
+    let dir = path.parent().expect("cache path has a parent");
+    paths::ensure_private_dir(dir)?;
+    let mut tmp = tempfile::Builder::new().prefix(".pace").tempfile_in(dir)?;
+    tmp.write_all(&serde_json::to_vec(r).map_err(std::io::Error::other)?)?;
+    tmp.persist(&path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// Writes the listing cache atomically (private to the user; it is not secret, but it is nobody else's).

@@ -168,6 +168,63 @@ fn ls_completes_under_the_portal_rate_limit() {
     user.sim.update(|c| c.rate_limit = None);
 }
 
+/// Under either kind of limiter the scan lists every account, and the throttling awsso reports (at -v) is
+/// exactly what the portal did: as many 429 answers, out of as many calls.
+#[test]
+fn ls_reports_the_throttling_it_met() {
+    for kind in [
+        awsso_sim::RateLimitKind::TokenBucket,
+        awsso_sim::RateLimitKind::SlidingWindow,
+    ] {
+        let user = logged_in(sim(65, 2));
+        user.sim.update(|c| {
+            c.rate_limit = Some(20.0);
+            c.rate_limit_kind = kind;
+        });
+        let r = user.run(&["ls", "--json", "-v"]);
+        r.ok();
+        let throttled = user.sim.count("Throttled");
+        assert!(
+            throttled > 0,
+            "{kind:?} never throttled: {:?}",
+            user.sim.counts()
+        );
+        let sent = user.sim.count("ListAccounts") + user.sim.count("ListAccountRoles");
+        r.stderr_has(&format!(
+            "the portal answered {throttled} of {sent} calls 429"
+        ));
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).expect("ls --json");
+        assert_eq!(rows.len(), 130, "{kind:?}");
+        assert_eq!(pairs_of(&rows), served(&user), "{kind:?}");
+    }
+}
+
+/// A scan remembers the limit it learnt: the next scan of the same portal is paced from its first call, and
+/// does not pay again for the burst that first met the limit.
+#[test]
+fn a_rescan_under_a_rate_limit_is_paced_from_its_first_call() {
+    let user = logged_in(sim(65, 2));
+    user.sim.update(|c| {
+        c.rate_limit = Some(20.0);
+        c.rate_limit_kind = awsso_sim::RateLimitKind::SlidingWindow;
+    });
+    ls_json(&user, &[]);
+    let first = user.sim.count("Throttled");
+    assert!(first > 0, "never throttled: {:?}", user.sim.counts());
+    // An idle portal again (the window empty), as between two scans.
+    std::thread::sleep(Duration::from_millis(1100));
+    user.sim.reset_counts();
+    let r = user.run(&["ls", "--refresh", "--json", "-v"]);
+    r.ok().stderr_has("pacing from the first call at");
+    let second = user.sim.count("Throttled");
+    assert!(
+        second < first,
+        "{second} calls answered 429 on the rescan, {first} on the first scan"
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).expect("ls --json");
+    assert_eq!(pairs_of(&rows), served(&user));
+}
+
 #[test]
 fn ls_retries_server_errors() {
     let user = logged_in(sim(40, 2));
