@@ -169,23 +169,8 @@ fn find_on_path(names: &[&str]) -> Option<PathBuf> {
         std::env::split_paths(&path)
             .filter(|dir| dir.is_absolute())
             .map(|dir| dir.join(name))
-            .find(|p| is_executable(p))
+            .find(|p| crate::paths::is_executable(p))
     })
-}
-
-fn is_executable(p: &Path) -> bool {
-    let Ok(meta) = std::fs::metadata(p) else {
-        return false;
-    };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        meta.is_file() && meta.permissions().mode() & 0o111 != 0
-    }
-    #[cfg(not(unix))]
-    {
-        meta.is_file()
-    }
 }
 
 /// A one-shot loopback link standing in for a secret URL (a federation sign-in URL signs in whoever opens

@@ -62,6 +62,22 @@ fn settings_file_from(from_env: Option<PathBuf>, config_dir: Option<PathBuf>) ->
     config_dir.unwrap_or_default().join("awsso").join("config")
 }
 
+/// Whether `p` is a file its owner or others may run (on Unix: any execute bit).
+pub fn is_executable(p: &std::path::Path) -> bool {
+    let Ok(meta) = std::fs::metadata(p) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        meta.is_file() && meta.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        meta.is_file()
+    }
+}
+
 /// Creates `dir` (and parents) private to the user.
 pub fn ensure_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();

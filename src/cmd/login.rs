@@ -25,7 +25,7 @@ pub async fn run(ctx: &Context, args: LoginArgs) -> anyhow::Result<ExitCode> {
     let config = ctx.load_config()?;
     let name = match (&args.session, &args.start_url) {
         (Some(name), _) => Some(name.to_string()),
-        (None, Some(url)) => Some(session_name_for(url)),
+        (None, Some(url)) => Some(session::implicit_name(url)),
         (None, None) => None,
     };
     let session = match &args.profile {
@@ -122,27 +122,6 @@ fn session_of_profile(
     }
 }
 
-/// `https://d-1234567890.awsapps.com/start` → `d-1234567890`: the directory's own name.
-pub fn session_name_for(start_url: &str) -> String {
-    let host = start_url
-        .split("://")
-        .nth(1)
-        .unwrap_or(start_url)
-        .split(['/', ':', '?', '#'])
-        .next()
-        .unwrap_or("");
-    let label = host.split('.').next().unwrap_or("");
-    let name: String = label
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    if name.is_empty() {
-        "default".into()
-    } else {
-        name
-    }
-}
-
 /// Adds `[sso-session NAME]` for the URL when the config has no such section; refuses to repoint an
 /// existing one at another directory.
 fn ensure_session_section(
@@ -168,7 +147,7 @@ fn ensure_session_section(
     }
     let name = name
         .map(str::to_string)
-        .unwrap_or_else(|| session_name_for(url));
+        .unwrap_or_else(|| session::implicit_name(url));
     if !awsconfig::is_safe_section_name(&name) {
         return Err(UserError::new(
             format!("{name:?} cannot be an sso-session name"),
@@ -212,24 +191,4 @@ fn ensure_session_section(
         eprintln!("Added [sso-session {name}] to {}.", path.display());
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::session_name_for;
-
-    #[test]
-    fn session_names_come_from_the_portal_host() {
-        assert_eq!(
-            session_name_for("https://d-1234567890.awsapps.com/start"),
-            "d-1234567890"
-        );
-        assert_eq!(
-            session_name_for("https://my-corp.awsapps.com/start#/"),
-            "my-corp"
-        );
-        assert_eq!(session_name_for("https://[bad"), "bad");
-        assert_eq!(session_name_for("nonsense"), "nonsense");
-        assert_eq!(session_name_for("https:///x"), "default");
-    }
 }

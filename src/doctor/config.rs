@@ -115,36 +115,12 @@ pub fn session_checks(config: &ConfigFile) -> (Vec<Check>, Vec<SessionConfig>) {
     (checks, valid)
 }
 
-/// The start URL as a portal identity: scheme and host case-folded, trailing `/`, `#/` and `#` dropped.
-fn portal_identity(url: &str) -> String {
-    let mut u = url.trim();
-    loop {
-        let before = u;
-        u = u.trim_end_matches('/');
-        u = u.strip_suffix('#').unwrap_or(u);
-        if u == before {
-            break;
-        }
-    }
-    match u.split_once("://") {
-        Some((scheme, rest)) => {
-            let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-            format!(
-                "{}://{}{path}",
-                scheme.to_ascii_lowercase(),
-                host.to_ascii_lowercase()
-            )
-        }
-        None => u.to_string(),
-    }
-}
-
 /// Two sessions on one access portal mean two logins, two tokens, and profiles split between them.
 pub fn duplicate_sessions(config: &ConfigFile, sessions: &[SessionConfig]) -> Vec<Check> {
     let mut groups: BTreeMap<String, Vec<&SessionConfig>> = BTreeMap::new();
     for s in sessions {
         groups
-            .entry(portal_identity(&s.start_url))
+            .entry(crate::session::normalize_start_url(&s.start_url))
             .or_default()
             .push(s);
     }

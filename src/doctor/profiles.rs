@@ -50,24 +50,12 @@ pub fn awsso_command(section: &Section) -> Option<Vec<String>> {
 
 /// Whether `exe` names a file that can be run: a path as given, or a bare name looked up in `path_var`.
 pub fn executable_exists(exe: &str, path_var: Option<&std::ffi::OsStr>) -> bool {
-    fn runnable(p: &Path) -> bool {
-        let Ok(meta) = std::fs::metadata(p) else {
-            return false;
-        };
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            meta.is_file() && meta.permissions().mode() & 0o111 != 0
-        }
-        #[cfg(not(unix))]
-        {
-            meta.is_file()
-        }
-    }
     if exe.contains('/') || exe.contains('\\') {
-        return runnable(Path::new(exe));
+        return crate::paths::is_executable(Path::new(exe));
     }
-    path_var.is_some_and(|p| std::env::split_paths(p).any(|dir| runnable(&dir.join(exe))))
+    path_var.is_some_and(|p| {
+        std::env::split_paths(p).any(|dir| crate::paths::is_executable(&dir.join(exe)))
+    })
 }
 
 /// Profiles the SDKs would misread: `sso_*` keys beside `credential_process` (the SDKs take the SSO

@@ -131,3 +131,23 @@ pub fn of_legacy_profile(
         }),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::implicit_name;
+
+    #[test]
+    fn session_names_come_from_the_portal_host() {
+        assert_eq!(
+            implicit_name("https://d-1234567890.awsapps.com/start"),
+            "d-1234567890"
+        );
+        assert_eq!(
+            implicit_name("https://my-corp.awsapps.com/start#/"),
+            "my-corp"
+        );
+        assert_eq!(implicit_name("https://[bad"), "bad");
+        assert_eq!(implicit_name("nonsense"), "nonsense");
+        assert_eq!(implicit_name("https:///x"), "default");
+    }
+}
