@@ -20,8 +20,9 @@
 #        AWS CLI v2 aws configure get region --profile other
 #        JS SDK v3  node -e 'loadSharedConfigFiles()' (from @smithy/shared-ini-file-loader)
 #      after checking that each client sees every profile of each config; then the parse alone:
-#      K processes per variant (default 3, round-robin), each loading the config R times (default 5)
-#      with a fresh loader, timed inside the process (scripts/bench/config_parse.{py,cjs}): the same
+#      K processes per variant (default 3, round-robin), each loading the config R times (default 15)
+#      with a fresh loader after one untimed load and a garbage collection before each (node runs with
+#      --expose-gc), timed inside the process (scripts/bench/config_parse.{py,cjs}): the same
 #      work without the interpreter's start-up, whose noise on a shared machine is larger than the
 #      difference between two blocks;
 #   5. prints the table and writes it to bench-results/config-cost.txt (--out changes that).
@@ -40,7 +41,7 @@ source "$repo/scripts/lib/common.sh"
 source "$repo/scripts/lib/need.sh"
 
 runs=11
-reps=5
+reps=15
 rounds=3
 sizes="1000 5000"
 build=1
@@ -241,7 +242,7 @@ cat >"$work/spec.json" <<EOF
     "js-sdk-v3": {
       "time": ["node", "-e", "require('$loader').loadSharedConfigFiles().then(c => { if (c.configFile.other.region !== 'us-west-2') process.exit(3) })"],
       "count": ["node", "-e", "require('$loader').loadSharedConfigFiles().then(c => console.log(Object.keys(c.configFile).filter(k => !k.startsWith('sso-session.')).length))"],
-      "parse": ["node", "$repo/scripts/bench/config_parse.cjs", "$loader", "$reps"]
+      "parse": ["node", "--expose-gc", "$repo/scripts/bench/config_parse.cjs", "$loader", "$reps"]
     }
   },
   "sizes": $spec_sizes,

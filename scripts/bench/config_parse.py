@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """One process that loads $AWS_CONFIG_FILE REPS times the way a client process start does, with a fresh
-session each time, and prints the CPU seconds of each load as a JSON list (for config_cost.py's "parse").
+session each time (after one untimed load), and prints the CPU seconds of each load as a JSON list (for config_cost.py's "parse").
 
     config_parse.py botocore|awscli REPS
 
@@ -8,6 +8,7 @@ botocore: botocore.session.Session (the installed botocore); awscli: the AWS CLI
 awscli.botocore (run it with the interpreter of /usr/bin/aws). Each load resolves [profile other], as the
 timed process-start command does.
 """
+import gc
 import json
 import sys
 import time
@@ -19,8 +20,10 @@ def main():
         from awscli.botocore.session import Session
     else:
         from botocore.session import Session
+    Session(profile="other").get_scoped_config()  # untimed: imports and caches warmed
     times = []
     for _ in range(reps):
+        gc.collect()  # the previous load's garbage is not this load's cost
         t = time.process_time()
         if Session(profile="other").get_scoped_config()["region"] != "us-west-2":
             sys.exit("wrong region for [profile other]")
