@@ -83,17 +83,7 @@ fn exec_server_gives_the_command_an_endpoint_instead_of_keys() {
     let done = dir.join("done");
     let script =
         r#"env > "$0.tmp"; mv "$0.tmp" "$0"; while [ ! -e "$1" ]; do sleep 0.05; done; exit 7"#;
-    let mut child = user
-        .cmd(&[
-            "exec",
-            "--server",
-            "--profile",
-            "p",
-            "--",
-            "sh",
-            "-c",
-            script,
-        ])
+    let mut child = exec_server(&user, script)
         .arg(&env_file)
         .arg(&done)
         .env("AWS_ACCESS_KEY_ID", "AKIASTALE")
@@ -104,8 +94,6 @@ fn exec_server_gives_the_command_an_endpoint_instead_of_keys() {
             "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
             "/v2/credentials/x",
         )
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let text = wait_for_file(&env_file, &mut child);
@@ -170,23 +158,25 @@ fn exec_server_gives_the_command_an_endpoint_instead_of_keys() {
     );
 }
 
+/// `awsso exec --server --profile p -- sh -c SCRIPT`, its stdout dropped and its stderr kept (arguments
+/// after the script become `$0`, `$1`, …).
+fn exec_server(user: &User, script: &str) -> Command {
+    let mut cmd = user.cmd(&[
+        "exec",
+        "--server",
+        "--profile",
+        "p",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]);
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    cmd
+}
+
 fn spawn_with_pid_file(user: &User, script: &str, pid_file: &Path) -> (Child, u32) {
-    let mut child = user
-        .cmd(&[
-            "exec",
-            "--server",
-            "--profile",
-            "p",
-            "--",
-            "sh",
-            "-c",
-            script,
-        ])
-        .arg(pid_file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = exec_server(user, script).arg(pid_file).spawn().unwrap();
     let pid = wait_for_file(pid_file, &mut child).trim().parse().unwrap();
     (child, pid)
 }
@@ -236,21 +226,9 @@ fn exec_server_forwards_signals_and_reports_the_status() {
 fn exec_server_delivers_a_signal_sent_before_the_command_pid_is_recorded() {
     let user = user_with_profiles();
     let file = user.home.path().join("early");
-    let mut child = user
-        .cmd(&[
-            "exec",
-            "--server",
-            "--profile",
-            "p",
-            "--",
-            "sh",
-            "-c",
-            r#"echo $$ > "$0"; exec sleep 30"#,
-        ])
+    let mut child = exec_server(&user, r#"echo $$ > "$0"; exec sleep 30"#)
         .arg(&file)
         .env("AWSSO_TEST_SPAWN_DELAY_MS", "2000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     wait_for_file(&file, &mut child);

@@ -447,9 +447,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn render_block_both_modes() {
-        let plans = vec![
+    /// Two plans, one with a name that needs cleaning (`dev#1`).
+    fn two_plans() -> Vec<ProfilePlan> {
+        vec![
             ProfilePlan {
                 name: "Prod-Payments/AdministratorAccess".into(),
                 account_id: "111111111111".into(),
@@ -468,7 +468,12 @@ mod tests {
                 color: "1f77b4".into(),
                 display_name: "dev 1 (222222222222)".into(),
             },
-        ];
+        ]
+    }
+
+    #[test]
+    fn render_block_both_modes() {
+        let plans = two_plans();
         let body = render_block(
             &plans,
             Mode::Process,
@@ -535,26 +540,7 @@ mod tests {
     /// the one `granted_color` line per profile.
     #[test]
     fn minimal_names_each_profile_in_the_comment_line_above_it() {
-        let plans = vec![
-            ProfilePlan {
-                name: "Prod-Payments/AdministratorAccess".into(),
-                account_id: "111111111111".into(),
-                account_name: "Prod Payments".into(),
-                role_name: "AdministratorAccess".into(),
-                region: "eu-west-1".into(),
-                color: "cc0000".into(),
-                display_name: "Prod Payments (111111111111)".into(),
-            },
-            ProfilePlan {
-                name: "dev/ReadOnly".into(),
-                account_id: "222222222222".into(),
-                account_name: "dev#1".into(),
-                role_name: "ReadOnly".into(),
-                region: "us-east-1".into(),
-                color: "1f77b4".into(),
-                display_name: "dev 1 (222222222222)".into(),
-            },
-        ];
+        let plans = two_plans();
         let exe = Path::new("/usr/local/bin/awsso");
         let body = render_block(&plans, Mode::Process, Hints::Minimal, "corp", exe).unwrap();
         assert_eq!(
