@@ -41,7 +41,7 @@ use crate::session::SessionConfig;
 use crate::sso::{AccountInfo, Portal, SsoError};
 
 mod pace;
-use pace::{Pacer, paced};
+use pace::{Memory, Pacer, paced};
 
 /// How listings are fetched.
 #[derive(Clone, Debug)]
@@ -124,17 +124,20 @@ pub async fn enumerate(
     opts: &EnumOptions,
     progress: Option<&ProgressBar>,
 ) -> Result<Listing, ListError> {
-    let remembered = remembered_limit(session);
-    if let Some(r) = &remembered {
-        tracing::debug!(
-            "pacing from the first call at {:.1} calls/s, the limit a recent scan learnt",
-            r.limit
-        );
+    let remembered = remembered_pace(session);
+    let memory = remembered
+        .as_ref()
+        .map_or(Memory::Nothing, Remembered::memory);
+    match memory {
+        Memory::Limit(l) => tracing::debug!(
+            "pacing from the first call at {l:.1} calls/s, the limit a recent scan learnt"
+        ),
+        Memory::Unthrottled(n) => tracing::debug!(
+            "ramping from {n:.0} calls a second, which a recent scan sent without a 429"
+        ),
+        Memory::Nothing => {}
     }
-    let pacer = Arc::new(Pacer::new(
-        Instant::now(),
-        remembered.as_ref().map(|r| r.limit),
-    ));
+    let pacer = Arc::new(Pacer::new(Instant::now(), memory, opts.concurrency));
     let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let token = Arc::new(token);
     let mut tasks: JoinSet<Result<Account, (String, SsoError)>> = JoinSet::new();
@@ -279,16 +282,24 @@ pub async fn enumerate(
         );
     }
     // What this scan measured, else (a scan paced at a remembered limit that never met a 429) the limit it
-    // probed up to, so that a limit the portal raised or dropped is outgrown scan after scan.
+    // probed up to, so that a limit the portal raised or dropped is outgrown scan after scan, else how
+    // fast it went unthrottled (so that the next scan need not ramp).
+    let now = crate::sso::now();
     let learnt = match (report.measured, report.limit, &remembered) {
-        (Some(limit), _, _) => Some((limit, crate::sso::now())),
-        (None, Some(limit), Some(r)) => Some((limit, r.learnt_at)),
-        _ => None,
+        (Some(limit), _, _) => Some(Remembered::limit(limit, now)),
+        (None, Some(limit), Some(r)) if r.limit.is_some() => {
+            Some(Remembered::limit(limit, r.learnt_at))
+        }
+        _ => report.unthrottled.map(|n| Remembered {
+            limit: None,
+            unthrottled: Some(n),
+            learnt_at: now,
+        }),
     };
-    if let Some((limit, learnt_at)) = learnt
-        && let Err(e) = remember_limit(session, &RememberedLimit { limit, learnt_at })
+    if let Some(r) = learnt
+        && let Err(e) = remember_pace(session, &r)
     {
-        tracing::debug!("could not remember the portal's rate limit: {e}");
+        tracing::debug!("could not remember the portal's pace: {e}");
     }
     Ok(Listing {
         session: session.name.clone(),
@@ -364,34 +375,58 @@ pub fn load_cached(session: &SessionConfig) -> Option<Listing> {
     }
 }
 
-/// The rate limit a throttled scan of a portal learnt, kept for the next scans of it.
+/// What a scan of a portal learnt about its pace, kept for the next scans of it: the rate limit a
+/// throttled scan learnt, or else how many calls a scan got admitted in one second without a 429.
 #[derive(Debug, Serialize, Deserialize)]
-struct RememberedLimit {
+struct Remembered {
     /// Admitted calls per second.
-    limit: f64,
-    /// Unix seconds of the 429 it was learnt from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    limit: Option<f64>,
+    /// Calls admitted in one window that drew no 429.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    unthrottled: Option<f64>,
+    /// Unix seconds of the scan (the 429) it was learnt from.
     learnt_at: i64,
 }
 
-/// A day: portals' limits rarely change, and a scan probes above a remembered limit anyway.
-const REMEMBER_LIMIT_FOR: i64 = 24 * 3600;
+impl Remembered {
+    fn limit(limit: f64, learnt_at: i64) -> Remembered {
+        Remembered {
+            limit: Some(limit),
+            unthrottled: None,
+            learnt_at,
+        }
+    }
+
+    fn memory(&self) -> Memory {
+        match (self.limit, self.unthrottled) {
+            (Some(l), _) if l.is_finite() && l >= 1.0 => Memory::Limit(l),
+            (None, Some(n)) if n.is_finite() && n >= 1.0 => Memory::Unthrottled(n),
+            _ => Memory::Nothing,
+        }
+    }
+}
+
+/// A day: portals' limits rarely change, and a scan probes above a remembered limit anyway. An unthrottled
+/// pace is not renewed by the scans that skip the ramp on its word, so the first scan of each day ramps.
+const REMEMBER_PACE_FOR: i64 = 24 * 3600;
 
 /// `listings/<session>-<instance>.pace`, next to the listing of the same instance.
-fn limit_path(session: &SessionConfig) -> std::io::Result<PathBuf> {
+fn pace_path(session: &SessionConfig) -> std::io::Result<PathBuf> {
     Ok(cache_path(&session.name, &session.start_url, &session.region)?.with_extension("pace"))
 }
 
-fn remembered_limit(session: &SessionConfig) -> Option<RememberedLimit> {
-    let bytes = std::fs::read(limit_path(session).ok()?).ok()?;
-    serde_json::from_slice::<RememberedLimit>(&bytes)
+fn remembered_pace(session: &SessionConfig) -> Option<Remembered> {
+    let bytes = std::fs::read(pace_path(session).ok()?).ok()?;
+    serde_json::from_slice::<Remembered>(&bytes)
         .ok()
-        .filter(|r| r.limit.is_finite() && r.limit >= 1.0)
-        .filter(|r| (0..REMEMBER_LIMIT_FOR).contains(&(crate::sso::now() - r.learnt_at)))
+        .filter(|r| r.memory() != Memory::Nothing)
+        .filter(|r| (0..REMEMBER_PACE_FOR).contains(&(crate::sso::now() - r.learnt_at)))
 }
 
-fn remember_limit(session: &SessionConfig, r: &RememberedLimit) -> std::io::Result<()> {
+fn remember_pace(session: &SessionConfig, r: &Remembered) -> std::io::Result<()> {
     use std::io::Write;
-    let path = limit_path(session)?;
+    let path = pace_path(session)?;
     let dir = path.parent().expect("cache path has a parent");
     paths::ensure_private_dir(dir)?;
     let mut tmp = tempfile::Builder::new().prefix(".pace").tempfile_in(dir)?;

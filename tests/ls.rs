@@ -225,6 +225,44 @@ fn a_rescan_under_a_rate_limit_is_paced_from_its_first_call() {
     assert_eq!(pairs_of(&rows), served(&user));
 }
 
+/// An unthrottled scan remembers how far it got without a 429 (`listings/*.pace`), and the next scan of
+/// the same portal starts from there instead of ramping up again; a throttled scan replaces that with the
+/// limit it learnt.
+#[test]
+fn an_unthrottled_scan_spares_the_next_one_its_ramp() {
+    let user = logged_in(sim(65, 2));
+    let first = user.run(&["ls", "--refresh", "--json", "-v"]);
+    first.ok();
+    assert!(
+        !first.stderr.contains("ramping from"),
+        "nothing was remembered yet: {first}"
+    );
+    let pace = cache_file(&user)
+        .expect("a listing cache")
+        .with_extension("pace");
+    let remembered: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&pace).expect("the pace remembered")).expect("json");
+    let reached = remembered["unthrottled"]
+        .as_f64()
+        .expect("an unthrottled pace");
+    assert!(reached >= 32.0, "{remembered}");
+    assert!(remembered.get("limit").is_none(), "{remembered}");
+
+    let again = user.run(&["ls", "--refresh", "--json", "-v"]);
+    again
+        .ok()
+        .stderr_has(&format!("ramping from {reached:.0} calls a second"));
+
+    user.sim.update(|c| c.rate_limit = Some(20.0));
+    std::thread::sleep(Duration::from_millis(1100));
+    user.run(&["ls", "--refresh", "--json"]).ok();
+    let remembered: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&pace).expect("the pace remembered")).expect("json");
+    assert!(remembered["limit"].as_f64().is_some(), "{remembered}");
+    assert!(remembered.get("unthrottled").is_none(), "{remembered}");
+    user.sim.update(|c| c.rate_limit = None);
+}
+
 #[test]
 fn ls_retries_server_errors() {
     let user = logged_in(sim(40, 2));
