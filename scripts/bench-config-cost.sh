@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Issue 11's benchmark: what awsso's generated block costs every AWS client at process start.
 #
-#   ./scripts/bench-config-cost.sh [--runs N] [--parse-reps R] [--parse-rounds K] [--sizes "1000 5000"]
-#                                  [--no-build] [--out FILE]
+#   ./scripts/bench-config-cost.sh [--runs N] [--parse-reps R] [--parse-budget S] [--parse-rounds K]
+#                                  [--sizes "1000 5000"] [--no-build] [--out FILE]
 #
 #   1. builds awsso and awsso-sim (dev profile: the generator's own speed is not measured here);
 #   2. installs what it runs when missing: the AWS CLI v2 (Debian `awscli`, with apt-get), botocore (pip,
@@ -20,7 +20,8 @@
 #        AWS CLI v2 aws configure get region --profile other
 #        JS SDK v3  node -e 'loadSharedConfigFiles()' (from @smithy/shared-ini-file-loader)
 #      after checking that each client sees every profile of each config; then the parse alone:
-#      K processes per variant (default 3, round-robin), each loading the config R times (default 15)
+#      K processes per variant (default 3, round-robin), each loading the config R times (default 15),
+#      and more until the loads add up to S CPU seconds (default 1.5, so that a 5 ms load is timed ~300 times)
 #      with a fresh loader after one untimed load and a garbage collection before each (node runs with
 #      --expose-gc), timed inside the process (scripts/bench/config_parse.{py,cjs}): the same
 #      work without the interpreter's start-up, whose noise on a shared machine is larger than the
@@ -42,6 +43,7 @@ source "$repo/scripts/lib/need.sh"
 
 runs=11
 reps=15
+budget=1.5
 rounds=3
 sizes="1000 5000"
 build=1
@@ -51,6 +53,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) runs="$2"; shift ;;
     --parse-reps) reps="$2"; shift ;;
+    --parse-budget) budget="$2"; shift ;;
     --parse-rounds) rounds="$2"; shift ;;
     --sizes) sizes="$2"; shift ;;
     --no-build) build=0 ;;
@@ -232,17 +235,17 @@ cat >"$work/spec.json" <<EOF
     "botocore": {
       "time": ["$python", "-c", "import botocore.session; s = botocore.session.Session(profile='other'); assert s.get_scoped_config()['region'] == 'us-west-2'"],
       "count": ["$python", "-c", "import botocore.session; print(len(botocore.session.Session().full_config['profiles']))"],
-      "parse": ["$python", "$repo/scripts/bench/config_parse.py", "botocore", "$reps"]
+      "parse": ["$python", "$repo/scripts/bench/config_parse.py", "botocore", "$reps", "$budget"]
     },
     "aws-cli-v2": {
       "time": ["$aws2", "configure", "get", "region", "--profile", "other"],
       "count": ["sh", "-c", "'$aws2' configure list-profiles | wc -l"],
-      "parse": ["$aws_python", "$repo/scripts/bench/config_parse.py", "awscli", "$reps"]
+      "parse": ["$aws_python", "$repo/scripts/bench/config_parse.py", "awscli", "$reps", "$budget"]
     },
     "js-sdk-v3": {
       "time": ["node", "-e", "require('$loader').loadSharedConfigFiles().then(c => { if (c.configFile.other.region !== 'us-west-2') process.exit(3) })"],
       "count": ["node", "-e", "require('$loader').loadSharedConfigFiles().then(c => console.log(Object.keys(c.configFile).filter(k => !k.startsWith('sso-session.')).length))"],
-      "parse": ["node", "--expose-gc", "$repo/scripts/bench/config_parse.cjs", "$loader", "$reps"]
+      "parse": ["node", "--expose-gc", "$repo/scripts/bench/config_parse.cjs", "$loader", "$reps", "$budget"]
     }
   },
   "sizes": $spec_sizes,
@@ -257,7 +260,7 @@ commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [[ -n "$(git -C "$repo" status --porcelain -- src 2>/dev/null)" ]]; then commit="$commit+dirty"; fi
 cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1)"
 {
-  echo "awsso issue 11 benchmark: ./scripts/bench-config-cost.sh --runs $runs --parse-reps $reps --parse-rounds $rounds --sizes \"$sizes\""
+  echo "awsso issue 11 benchmark: ./scripts/bench-config-cost.sh --runs $runs --parse-reps $reps --parse-budget $budget --parse-rounds $rounds --sizes \"$sizes\""
   echo "date $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $commit, $(nproc) cpus (${cpu:-unknown}), machine shared with other jobs"
   echo "clients: botocore $botocore_version, $aws_version (Debian), @smithy/shared-ini-file-loader $loader_version on node $(node --version)"
   echo "time: process start to the resolved config of [profile other], outside the block; $runs runs per"

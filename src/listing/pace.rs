@@ -46,8 +46,8 @@ const REFINE_FOR: Duration = Duration::from_secs(1);
 const RAMP_FLOOR: usize = 8;
 const RAMP_SHARE: f64 = 0.5;
 
-/// Shared by every call of one enumeration. Unpaced but ramped (waves growing to the concurrency, see
-/// `RAMP_FLOOR`) until the portal first answers 429. Then the limit is taken to be the number of calls the portal admitted
+/// Shared by every call of one enumeration. Ramped (waves growing to the concurrency, see `RAMP_FLOOR`)
+/// until the portal first answers 429. Then the limit is taken to be the number of calls the portal admitted
 /// in the second before the throttled call was sent, and calls go out evenly spaced at 98% of it, never more
 /// than that many in any second (plus a margin), so that the burst that drew the 429 has left the window
 /// before the next call is sent. After each quiet spell the limit is probed upwards; a later 429 re-learns
