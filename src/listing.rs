@@ -133,7 +133,7 @@ pub async fn enumerate(
             "pacing from the first call at {l:.1} calls/s, the limit a recent scan learnt"
         ),
         Memory::Unthrottled(n) => tracing::debug!(
-            "ramping from {n:.0} calls a second, which a recent scan sent without a 429"
+            "starting at {n:.0} calls a second, which a recent scan sent without a 429 (no ramp up to it)"
         ),
         Memory::Nothing => {}
     }
