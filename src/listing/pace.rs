@@ -42,7 +42,8 @@ const REFINE_FOR: Duration = Duration::from_secs(1);
 /// calls/s, both rounds are answered 429: 15 of a 400-account scan's 404 calls (3.7%). In waves, only the
 /// calls of the wave that crosses the limit can be, at most 8 at 20 calls/s (in the virtual-time model: 2
 /// with a token bucket, 5 with a sliding window). What it costs an unthrottled scan: its first three waves
-/// are half the concurrency, one round trip in all.
+/// are half the concurrency, one round trip in the model, 80-100 ms against 50 ms round trips in
+/// `scripts/bench-enumerate.sh`; and only the first scan of a day pays it (see `Memory::Unthrottled`).
 const RAMP_FLOOR: usize = 8;
 const RAMP_SHARE: f64 = 0.5;
 
