@@ -36,10 +36,8 @@
 # Nothing outside the temporary directory and target/ is touched.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck source=lib/common.sh
-source "$repo/scripts/lib/common.sh"
-# shellcheck source=lib/need.sh
-source "$repo/scripts/lib/need.sh"
+# shellcheck source=lib/bench.sh
+source "$repo/scripts/lib/bench.sh"
 
 runs=11
 reps=15
@@ -121,15 +119,7 @@ aws_python="$(sed -n '1s/^#! *//p' "$aws2")"
 [[ -x "$aws_python" ]] || die "cannot find the Python of $aws2"
 loader_version="$(node -p "require('$loader/package.json').version")"
 
-"$bin/awsso-sim" --port 0 --quiet --interval 1 --approve-after-polls 1 --roles 2 >"$work/sim.url" &
-sim_pid=$!
-for _ in $(seq 200); do
-  grep -q '^AWSSO_SIM_URL=' "$work/sim.url" 2>/dev/null && break
-  sleep 0.05
-done
-url="$(sed -n 's/^AWSSO_SIM_URL=//p' "$work/sim.url")"
-[[ -n "$url" ]] || die "awsso-sim did not start"
-export AWS_ENDPOINT_URL_SSO_OIDC="$url" AWS_ENDPOINT_URL_SSO="$url"
+target="$bin" bench_start_sim --interval 1 --approve-after-polls 1 --roles 2
 sim_post() { curl -fsS -X POST -H 'content-type: application/json' --data "${2:-{\}}" "$url$1" >/dev/null; }
 
 "$bin/awsso" login --start-url https://d-bench0001.awsapps.com/start --region us-east-1 --no-browser 2>/dev/null
@@ -189,6 +179,16 @@ print(f"{(k - 1) / p:.1f}")' "$1"
 
 spec_sizes="{" expect="{" sep=""
 declare -A bytes lines keys
+# variant NAME: config.NAME.$size joins the spec (its path, the profile count every client must see) and the
+# table of sizes (bytes, lines, keys per profile).
+variant() {
+  local f="$work/config.$1.$size"
+  variants+=", \"$1\": \"$f\""
+  counts+=", \"$1\": $((size + 1))"
+  bytes[$1.$size]="$(wc -c <"$f")"
+  lines[$1.$size]="$(wc -l <"$f")"
+  keys[$1.$size]="$(keys_per_profile "$f")"
+}
 for size in $sizes; do
   log "$size profiles: awsso sync (${levels[*]})"
   sim_post /_sim/config "{\"accounts\": $((size / 2)), \"roles_per_account\": 2}"
@@ -205,19 +205,10 @@ for size in $sizes; do
       lean_of "$work/config.default.$size" >"$work/config.lean.$size"
       # What the default block's name comments cost: the same block with each one a blank line.
       uncommented_of "$work/config.default.$size" >"$work/config.uncommented.$size"
-      for v in lean uncommented; do
-        variants+=", \"$v\": \"$work/config.$v.$size\""
-        counts+=", \"$v\": $((size + 1))"
-        bytes[$v.$size]="$(wc -c <"$work/config.$v.$size")"
-        lines[$v.$size]="$(wc -l <"$work/config.$v.$size")"
-        keys[$v.$size]="$(keys_per_profile "$work/config.$v.$size")"
-      done
+      variant lean
+      variant uncommented
     fi
-    variants+=", \"$level\": \"$work/config.$level.$size\""
-    counts+=", \"$level\": $((size + 1))"
-    bytes[$level.$size]="$(wc -c <"$work/config.$level.$size")"
-    lines[$level.$size]="$(wc -l <"$work/config.$level.$size")"
-    keys[$level.$size]="$(keys_per_profile "$work/config.$level.$size")"
+    variant "$level"
   done
   rm -f "$AWSSO_CONFIG"
   bytes[none.$size]="$(wc -c <"$work/config.none")"

@@ -22,10 +22,8 @@
 # Calls are counted by the simulator (GET /_sim/stats). Nothing outside the temporary directory is touched.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck source=lib/common.sh
-source "$repo/scripts/lib/common.sh"
-# shellcheck source=lib/need.sh
-source "$repo/scripts/lib/need.sh"
+# shellcheck source=lib/bench.sh
+source "$repo/scripts/lib/bench.sh"
 
 runs=5
 quick=0
@@ -81,17 +79,7 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- helpers ------------------------------------------------------------------------------------
-start_sim() { # ARGS...: starts awsso-sim, sets $url
-  "$bin/awsso-sim" --port 0 --quiet --interval 1 --approve-after-polls 1 "$@" >"$work/sim.url" &
-  sim_pid=$!
-  for _ in $(seq 200); do
-    grep -q '^AWSSO_SIM_URL=' "$work/sim.url" 2>/dev/null && break
-    sleep 0.05
-  done
-  url="$(sed -n 's/^AWSSO_SIM_URL=//p' "$work/sim.url")"
-  [[ -n "$url" ]] || die "awsso-sim did not start"
-  export AWS_ENDPOINT_URL_SSO_OIDC="$url" AWS_ENDPOINT_URL_SSO="$url"
-}
+start_sim() { target="$bin" bench_start_sim --interval 1 --approve-after-polls 1 "$@"; } # sets $url
 sim_post() { curl -fsS -X POST -H 'content-type: application/json' --data "${2:-{\}}" "$url$1" >/dev/null; }
 stat_of() { # OP: one counter of the simulator
   curl -fsS "$url/_sim/stats" | python3 -c "import json,sys; print(json.load(sys.stdin).get('$1', 0))"
