@@ -2,21 +2,9 @@
 //! (getSigninToken only for credentials the simulator issued; login redirects) and sso-admin
 //! ListInstances (awsJson1_1, SigV4 header required and recorded, instances from the knob).
 
-use crate::common::{Api, request};
+use crate::common::{Api, enc, request};
 use awsso_sim::{SimConfig, SimInstance, start};
 use serde_json::{Value, json};
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
 
 #[test]
 fn signin_tokens_are_issued_only_for_the_simulators_credentials() {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::common::{Api, Resp, request};
+use crate::common::{Api, Resp, enc, request};
 use awsso_sim::{DeviceOutcome, SimConfig, start};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -267,9 +267,6 @@ fn challenge(verifier: &str) -> String {
 }
 
 fn authorize(api: &Api, client_id: &str, redirect: &str, state: &str, chal: &str) -> Resp {
-    let enc = |s: &str| {
-        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-    };
     api.get(
         &format!(
             "/authorize?response_type=code&client_id={}&redirect_uri={}&state={}\

@@ -213,3 +213,13 @@ impl Api {
         self.get(&format!("/assignment/accounts{query}"), Some(token))
     }
 }
+
+/// Percent-encoding of a query value, RFC 3986 unreserved characters kept.
+pub fn enc(s: &str) -> String {
+    const VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, VALUE).to_string()
+}
