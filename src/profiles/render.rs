@@ -256,6 +256,16 @@ mod tests {
         }
     }
 
+    /// The hostile listing's plans with the default settings and nothing taken.
+    fn hostile_plans() -> Vec<ProfilePlan> {
+        plan(
+            &hostile_listing(),
+            &Settings::default(),
+            "us-east-1",
+            &BTreeSet::new(),
+        )
+    }
+
     const HINT_KEYS: [&str; 7] = [
         "region",
         "color",
@@ -334,12 +344,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn credential_process_lines_split_the_same_in_sh_and_python() {
-        let plans = plan(
-            &hostile_listing(),
-            &Settings::default(),
-            "us-east-1",
-            &BTreeSet::new(),
-        );
+        let plans = hostile_plans();
         let exe = PathBuf::from("/tmp/a b/it's #1/$(id)/awsso");
         let body = render_block(&plans[..4], Mode::Process, Hints::Full, "corp", &exe).unwrap();
         let cfg = ConfigFile::parse(Path::new("body"), body).unwrap();
@@ -375,13 +380,7 @@ mod tests {
     /// `WRITTEN_KEYS` (what doctor accepts in a block) is exactly what the two modes write together.
     #[test]
     fn written_keys_are_exactly_what_render_block_writes() {
-        let listing = hostile_listing();
-        let plans = plan(
-            &listing,
-            &Settings::default(),
-            "us-east-1",
-            &BTreeSet::new(),
-        );
+        let plans = hostile_plans();
         let exe = PathBuf::from("/opt/awsso");
         let mut seen = BTreeSet::new();
         for mode in [Mode::Process, Mode::Native] {
@@ -398,13 +397,7 @@ mod tests {
     /// botocore itself, when installed, reads the written profiles with the same keys and values.
     #[test]
     fn botocore_reads_the_block_back() {
-        let listing = hostile_listing();
-        let plans = plan(
-            &listing,
-            &Settings::default(),
-            "us-east-1",
-            &BTreeSet::new(),
-        );
+        let plans = hostile_plans();
         let exe = PathBuf::from("/opt/a b/awsso");
         let body = render_block(&plans, Mode::Process, Hints::Full, "corp", &exe).unwrap();
         let dir = tempfile::tempdir().unwrap();
@@ -613,13 +606,7 @@ mod tests {
     /// no header, no key, no control or invisible character; every section's comment is its own name.
     #[test]
     fn hostile_names_stay_inside_their_comment_line() {
-        let listing = hostile_listing();
-        let plans = plan(
-            &listing,
-            &Settings::default(),
-            "us-east-1",
-            &BTreeSet::new(),
-        );
+        let plans = hostile_plans();
         let exe = PathBuf::from("/opt/a b/awsso");
         for mode in [Mode::Process, Mode::Native] {
             let body = render_block(&plans, mode, Hints::Minimal, "corp", &exe).unwrap();
@@ -651,12 +638,7 @@ mod tests {
 
     #[test]
     fn hint_levels_choose_the_keys() {
-        let plans = plan(
-            &hostile_listing(),
-            &Settings::default(),
-            "us-east-1",
-            &BTreeSet::new(),
-        );
+        let plans = hostile_plans();
         let exe = PathBuf::from("/opt/awsso");
         for (hints, mode, want) in [
             (
