@@ -203,15 +203,10 @@ impl Pacer {
     /// once. Callers ask one at a time.
     pub(super) fn try_send(&self, now: Instant) -> Result<Instant, Wait> {
         let mut s = self.lock();
-        if let Some(ramp) = s.ramp {
-            let mut ramp = ramp;
+        if let Some(mut ramp) = s.ramp {
             if s.in_flight == 0 {
                 // The last wave has landed without a 429: the next may be larger.
-                let own = s
-                    .admitted
-                    .iter()
-                    .filter(|t| now.saturating_duration_since(**t) < WINDOW)
-                    .count();
+                let own = admitted_before(&s.admitted, now) as usize;
                 let wave = |n: usize| RAMP_FLOOR.max((n as f64 * RAMP_SHARE) as usize);
                 ramp.allowed = wave(own.max(ramp.seed));
                 ramp.wave = 0;
@@ -248,13 +243,7 @@ impl Pacer {
         }
         s.sent += 1;
         s.in_flight += 1;
-        while s
-            .sends
-            .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) > 2 * WINDOW)
-        {
-            s.sends.pop_front();
-        }
+        forget_before(&mut s.sends, now, 2 * WINDOW);
         s.sends.push_back(now);
         Ok(now)
     }
@@ -272,13 +261,7 @@ impl Pacer {
     /// The call sent at `sent` was answered (not 429).
     pub(super) fn success(&self, sent: Instant, now: Instant) {
         let mut s = self.lock();
-        while s
-            .admitted
-            .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) > 3 * WINDOW)
-        {
-            s.admitted.pop_front();
-        }
+        forget_before(&mut s.admitted, now, 3 * WINDOW);
         s.admitted.push_back(sent);
         let s = &mut *s;
         let Some(l) = s.learnt.as_mut() else { return };
@@ -364,6 +347,16 @@ struct Landing<'a>(&'a Pacer);
 impl Drop for Landing<'_> {
     fn drop(&mut self) {
         self.0.landed();
+    }
+}
+
+/// Drops the times, oldest first, that lie more than `horizon` before `now`.
+fn forget_before(times: &mut VecDeque<Instant>, now: Instant, horizon: Duration) {
+    while times
+        .front()
+        .is_some_and(|t| now.saturating_duration_since(*t) > horizon)
+    {
+        times.pop_front();
     }
 }
 
