@@ -20,12 +20,14 @@
 #        AWS CLI v2 aws configure get region --profile other
 #        JS SDK v3  node -e 'loadSharedConfigFiles()' (from @smithy/shared-ini-file-loader)
 #      after checking that each client sees every profile of each config; then the parse alone:
-#      K processes per variant (default 3, round-robin), each loading the config R times (default 15),
-#      and more until the loads add up to S CPU seconds (default 1.5, so that a 5 ms load is timed ~300 times)
-#      with a fresh loader after one untimed load and a garbage collection before each (node runs with
-#      --expose-gc), timed inside the process (scripts/bench/config_parse.{py,cjs}): the same
+#      K processes per client and size (default 3), each loading every variant's config in turn, round
+#      after round, at least R rounds (default 15) and more until the loads add up to S CPU seconds a
+#      variant on average (default 1.5, so that a 5 ms load is timed hundreds of times), with a fresh loader after one
+#      untimed load and a garbage collection before each (node runs with --expose-gc and
+#      --single-threaded), timed inside the process (scripts/bench/config_parse.{py,cjs}): the same
 #      work without the interpreter's start-up, whose noise on a shared machine is larger than the
-#      difference between two blocks;
+#      difference between two blocks, and with the variants interleaved load by load, so that the
+#      machine's drift falls on all of them alike;
 #   5. prints the table and writes it to bench-results/config-cost.txt (--out changes that).
 #
 # "cost" is the time above the config without a block; the ratios are against the lean block of the same
@@ -236,7 +238,7 @@ cat >"$work/spec.json" <<EOF
     "js-sdk-v3": {
       "time": ["node", "-e", "require('$loader').loadSharedConfigFiles().then(c => { if (c.configFile.other.region !== 'us-west-2') process.exit(3) })"],
       "count": ["node", "-e", "require('$loader').loadSharedConfigFiles().then(c => console.log(Object.keys(c.configFile).filter(k => !k.startsWith('sso-session.')).length))"],
-      "parse": ["node", "--expose-gc", "$repo/scripts/bench/config_parse.cjs", "$loader", "$reps", "$budget"]
+      "parse": ["node", "--expose-gc", "--single-threaded", "$repo/scripts/bench/config_parse.cjs", "$loader", "$reps", "$budget"]
     }
   },
   "sizes": $spec_sizes,
@@ -308,7 +310,8 @@ if "cpu" in worst:
     print()
 if any("parse" in t["none"] for per_size in result.values() for t in per_size.values()):
     print("Parse alone: CPU time of one load of the config inside a running client (no interpreter start),")
-    print("a fresh loader each time; the same statistics over all the loads of the parse processes:")
+    print("a fresh loader each time, the variants loaded in turn within each process; the same statistics")
+    print("over all the loads of the parse processes:")
     print(" " * 40 + "------- median of loads -------    -------- min of loads --------")
     print(f"{'client':<11} {'profiles':>8}  {'variant':<17} {'time':>9} {'cost':>8} {'cost/lean':>9} {'time/lean':>9}  "
           f"{'time':>9} {'cost':>8} {'cost/lean':>9} {'time/lean':>9}")

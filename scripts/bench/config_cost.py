@@ -15,10 +15,11 @@ Each run records the wall time and the child's CPU time (user + system, from wai
 other jobs share, the wall time also holds the time spent waiting for a CPU, which the CPU time does not.
 The CPU time still drifts with the load (caches, frequency, memory bandwidth shared with other jobs), so
 both its median and its minimum are kept: the minimum is what the work costs when nothing disturbs it.
-A tool may also have a "parse" command: one process that loads the config REPS times (a fresh loader
-each time, as a process start does) and prints the CPU seconds of each load as a JSON list. Without the
-interpreter's start-up around it, that is the parse alone, with far less noise; its processes run
-round-robin over the variants too (--parse-rounds of them per variant).
+A tool may also have a "parse" command: given NAME=CONFIG for every variant, one process that loads
+the configs in turn, round after round (a fresh loader each time, as a process start does), and prints
+the CPU seconds of each load as a JSON object of lists. Without the interpreter's start-up around it,
+that is the parse alone, with far less noise; --parse-rounds such processes run, each starting with a
+different variant.
 Prints one JSON object: {tool: {size: {variant: {"wall": median_s, "cpu": median_s, "cpu_min": min_s,
 "wall_min": min_s[, "parse": median_s, "parse_min": min_s]}}}}.
 """
@@ -91,9 +92,12 @@ def main():
                         times[variant].append(t)
             parses = {v: [] for v in variants}
             for i in range(args.parse_rounds if "parse" in cmds else 0):
+                # One process loads every variant in turn (see config_parse.py), each process
+                # starting one variant later.
                 k = i % len(order)
-                for variant, config in order[k:] + order[:k]:
-                    parses[variant].extend(json.loads(run(cmds["parse"], config, capture=True)))
+                argv = cmds["parse"] + [f"{v}={c}" for v, c in order[k:] + order[:k]]
+                for variant, loads in json.loads(run(argv, order[0][1], capture=True)).items():
+                    parses[variant].extend(loads)
             result[tool][size] = {
                 v: {
                     "wall": statistics.median(w for w, _ in t),
