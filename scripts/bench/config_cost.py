@@ -21,11 +21,14 @@ the CPU seconds of each load as a JSON object of lists. Without the interpreter'
 that is the parse alone, with far less noise; --parse-rounds such processes run, each starting with a
 different variant.
 Prints one JSON object: {tool: {size: {variant: {"wall": median_s, "cpu": median_s, "cpu_min": min_s,
-"wall_min": min_s[, "parse": median_s, "parse_min": min_s]}}}}.
+"wall_min": min_s[, "parse": median_s, "parse_min": min_s][, "cpu_range": [lo, hi], "parse_range":
+[lo, hi]]}}}}, the ranges (for every variant but "none" and "lean") the 90% range of cost/lean on medians
+(see ratio_range), or null.
 """
 import argparse
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -61,6 +64,25 @@ def timed(argv, config):
         run(argv, config)  # again, to show its error
         sys.exit(f"failed ({p.returncode}) with {config}: {argv}")
     return wall, usage.ru_utime + usage.ru_stime
+
+
+def ratio_range(loads, variant, resamples=1000):
+    """The 90% range of the variant's cost/lean on medians (cost: time above "none"), by a bootstrap over
+    rounds: loads[v][i] of every variant v is from the same round i, so a resample keeps rounds whole and
+    a drift that slowed one round slows all its variants alike. None when lean's cost is not above zero
+    in enough resamples to say anything (a tiny config)."""
+    rng = random.Random(11)  # the same data gives the same range
+    n = len(loads["none"])
+    ratios = []
+    for _ in range(resamples):
+        rounds = [rng.randrange(n) for _ in range(n)]
+        med = {v: statistics.median(loads[v][i] for i in rounds) for v in ("none", "lean", variant)}
+        if med["lean"] > med["none"]:
+            ratios.append((med[variant] - med["none"]) / (med["lean"] - med["none"]))
+    if len(ratios) < resamples * 0.9:
+        return None
+    ratios.sort()
+    return [ratios[len(ratios) // 20], ratios[len(ratios) - 1 - len(ratios) // 20]]
 
 
 def main():
@@ -110,6 +132,12 @@ def main():
             for v, p in parses.items():
                 if p:
                     result[tool][size][v].update(parse=statistics.median(p), parse_min=min(p))
+            for v in variants:
+                if v in ("none", "lean"):
+                    continue
+                result[tool][size][v]["cpu_range"] = ratio_range({x: [c for _, c in t] for x, t in times.items()}, v)
+                if parses[v]:
+                    result[tool][size][v]["parse_range"] = ratio_range(parses, v)
             print(
                 f"  {tool} {size}: "
                 + ", ".join(
