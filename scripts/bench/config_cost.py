@@ -132,10 +132,11 @@ def main():
             for v, p in parses.items():
                 if p:
                     result[tool][size][v].update(parse=statistics.median(p), parse_min=min(p))
+            cpu = {v: [c for _, c in t] for v, t in times.items()}
             for v in variants:
                 if v in ("none", "lean"):
                     continue
-                result[tool][size][v]["cpu_range"] = ratio_range({x: [c for _, c in t] for x, t in times.items()}, v)
+                result[tool][size][v]["cpu_range"] = ratio_range(cpu, v)
                 if parses[v]:
                     result[tool][size][v]["parse_range"] = ratio_range(parses, v)
             print(

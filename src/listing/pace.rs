@@ -151,13 +151,10 @@ impl Pacer {
     /// A pacer that ramps up to `concurrency` calls in flight until the first 429, or, given the limit a
     /// recent scan of the same portal learnt, paces from the first call (and probes from there).
     pub(super) fn new(now: Instant, memory: Memory, concurrency: usize) -> Pacer {
-        let remembered = match memory {
-            Memory::Limit(l) => Some(l),
-            _ => None,
-        };
-        let seed = match memory {
-            Memory::Unthrottled(n) if n.is_finite() && n >= 0.0 => n as usize,
-            _ => 0,
+        let (remembered, seed) = match memory {
+            Memory::Limit(l) => (Some(l), 0),
+            Memory::Unthrottled(n) if n.is_finite() && n >= 0.0 => (None, n as usize),
+            _ => (None, 0),
         };
         let learnt = remembered
             .filter(|l| l.is_finite() && *l >= 1.0)
