@@ -62,7 +62,7 @@ while [[ $# -gt 0 ]]; do
     --sizes) sizes="$2"; shift ;;
     --no-build) build=0 ;;
     --out) out="$2"; shift ;;
-    -h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h | --help) bench_help "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
   shift
