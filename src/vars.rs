@@ -39,6 +39,9 @@ pub const PROFILE: &str = "AWSSO_PROFILE";
 pub const COMPLETE: &str = "AWSSO_COMPLETE";
 /// Test hook (debug builds): delay of each AWS config write, in milliseconds.
 pub const TEST_WRITE_DELAY_MS: &str = "AWSSO_TEST_WRITE_DELAY_MS";
+/// Test hook (debug builds): delay of each AWS config write after its new file is swapped in and before
+/// the last check of the file it displaced, in milliseconds.
+pub const TEST_SWAP_DELAY_MS: &str = "AWSSO_TEST_SWAP_DELAY_MS";
 /// Test hook (debug builds): delay between starting a supervised child and recording its pid, in ms.
 pub const TEST_SPAWN_DELAY_MS: &str = "AWSSO_TEST_SPAWN_DELAY_MS";
 /// Benchmark hook: where the picker appends its timings.
@@ -157,6 +160,13 @@ pub const TABLE: &[Var] = &[
         kind: Kind::TestHook,
         effect: "in debug builds, hold each config write N ms before its check and rename (fault injection \
                  for the tests)",
+        default: None,
+    },
+    Var {
+        name: TEST_SWAP_DELAY_MS,
+        kind: Kind::TestHook,
+        effect: "in debug builds, hold each config write N ms after swapping its new file in, before the \
+                 last check of the file it displaced (fault injection for the tests)",
         default: None,
     },
     Var {

@@ -52,7 +52,7 @@ pub fn update<E: From<ConfigError>>(
     path: &Path,
     edit: impl FnMut(&ConfigFile) -> Result<Option<String>, E>,
 ) -> Result<bool, E> {
-    let delay = test_write_delay();
+    let delay = test_delay(TEST_WRITE_DELAY_ENV);
     update_with(path, edit, &mut |_| {
         if let Some(d) = delay {
             std::thread::sleep(d);
@@ -61,16 +61,17 @@ pub fn update<E: From<ConfigError>>(
     })
 }
 
+/// A test hook's delay (debug builds): the milliseconds in the variable `var`.
 #[cfg(debug_assertions)]
-fn test_write_delay() -> Option<Duration> {
-    std::env::var(TEST_WRITE_DELAY_ENV)
+fn test_delay(var: &str) -> Option<Duration> {
+    std::env::var(var)
         .ok()
         .and_then(|v| v.parse().ok())
         .map(Duration::from_millis)
 }
 
 #[cfg(not(debug_assertions))]
-fn test_write_delay() -> Option<Duration> {
+fn test_delay(_var: &str) -> Option<Duration> {
     None
 }
 
@@ -206,9 +207,10 @@ impl Expect<'_> {
 /// is swapped back and the caller redoes its edit. A writer that opened the old file before the swap
 /// but writes only after it is caught by the lease [`Held`] keeps (Linux). What remains unprotected:
 /// without a lease (see [`Held`]), a writer that opened the file before the swap and writes after the
-/// displaced file was read back; with one, an `open` racing the last lease check by nanoseconds; on
-/// other systems, or file systems without `RENAME_EXCHANGE`, the time between the check and a plain
-/// rename.
+/// displaced file was read back; with one, an `open` racing the last lease check by nanoseconds, and
+/// two writers at once, one breaking the lease of the old file while the other appends to the new one,
+/// which the swap back then deletes; on other systems, or file systems without `RENAME_EXCHANGE`, the
+/// time between the check and a plain rename.
 fn replace(
     target: &Path,
     contents: &str,
@@ -250,6 +252,9 @@ fn replace(
         }
         match exchange(tmp.path(), target) {
             Ok(()) => {
+                if let Some(d) = test_delay(crate::vars::TEST_SWAP_DELAY_MS) {
+                    std::thread::sleep(d);
+                }
                 // `tmp`'s path now names the displaced file, which dropping `tmp` deletes.
                 if held.is_at(tmp.path(), want).map_err(tmp_err)? && !held.opened_by_others() {
                     // Unlinked before the lease goes, so no later open can reach the old file.
@@ -332,11 +337,16 @@ fn exchange_unsupported(e: &io::Error) -> bool {
 /// The file the check looked at, held open from before the check until after the rename.
 ///
 /// Why: a writer that opened the file before the rename but writes only after it would write into the
-/// displaced file, which awsso deletes. On Linux the holder takes a write lease (`F_SETLEASE`), which
-/// the kernel grants only while no other process has the file open and breaks when one opens it; a
-/// broken lease after the rename means such a writer may exist, so the rename is undone and the edit
-/// redone. Without a lease (another process keeps the file open, e.g. `tail -f`; a file owned by
-/// another user; a file system without leases) only the content and identity checks remain.
+/// displaced file, which awsso deletes. On Linux the holder takes a read lease (`F_SETLEASE`,
+/// `F_RDLCK`), which the kernel grants only while no process has the file open for writing and breaks
+/// when one opens it for writing; a broken lease after the rename means such a writer may exist, so the
+/// rename is undone and the edit redone. A read lease, not a write lease: any open breaks a write
+/// lease, so a mere reader of the old file (another awsso planning its sync, `tail -f`) made awsso
+/// undo the swap, and the swap back deleted the new file with whatever had been appended to it since
+/// (`a_reader_of_the_displaced_file_does_not_undo_the_swap`); and a reader holding the file open kept
+/// a write lease from being granted at all. Without a lease (another process keeps the file open for
+/// writing; a file owned by another user; a file system without leases) only the content and identity
+/// checks remain.
 struct Held {
     file: File,
     leased: bool,
@@ -380,7 +390,7 @@ impl Held {
             use std::os::fd::AsRawFd;
             // SAFETY: F_GETLEASE only reads the lease state of our own descriptor.
             let state = unsafe { libc::fcntl(self.file.as_raw_fd(), libc::F_GETLEASE) };
-            return state != libc::F_WRLCK;
+            return state != libc::F_RDLCK;
         }
         false
     }
@@ -397,8 +407,9 @@ impl Drop for Held {
     }
 }
 
-/// Takes a write lease on `file`, waiting up to ~20 ms for other processes that have it open for a
-/// moment (a shell's `>>` between its open and its write); false when none can be had.
+/// Takes a read lease on `file` (opened read-only), waiting up to ~20 ms for other processes that have it
+/// open for writing for a moment (a shell's `>>` between its open and its write); false when none can be
+/// had.
 #[cfg(target_os = "linux")]
 fn take_lease(file: &File) -> bool {
     use std::os::fd::AsRawFd;
@@ -411,7 +422,7 @@ fn take_lease(file: &File) -> bool {
     });
     for _ in 0..20 {
         // SAFETY: F_SETLEASE on our own descriptor.
-        let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLEASE, libc::F_WRLCK) };
+        let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLEASE, libc::F_RDLCK) };
         if rc == 0 {
             return true;
         }
@@ -967,10 +978,11 @@ mod tests {
         assert_eq!(fs::read_to_string(&a).unwrap(), "b");
     }
 
-    /// The lease sees another process open the file (that open waits until the lease is released).
+    /// The lease sees another process open the file for writing (that open waits until the lease is
+    /// released), and not one that opens it to read (which neither waits nor breaks it).
     #[test]
     #[cfg(target_os = "linux")]
-    fn the_lease_sees_another_process_open_the_file() {
+    fn the_lease_sees_another_process_open_the_file_for_writing() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("config");
         fs::write(&p, "[default]\n").unwrap();
@@ -984,10 +996,14 @@ mod tests {
             held.is_at(&p, b"[default]\n").unwrap(),
             "reading does not break it"
         );
-        assert!(!held.opened_by_others());
-        let mut cat = std::process::Command::new("cat")
+        let cat = std::process::Command::new("cat").arg(&p).output().unwrap();
+        assert!(cat.status.success());
+        assert_eq!(cat.stdout, b"[default]\n");
+        assert!(!held.opened_by_others(), "a reader broke the lease");
+        let mut append = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("echo '# appended' >>\"$0\"")
             .arg(&p)
-            .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
         let started = Instant::now();
@@ -998,11 +1014,14 @@ mod tests {
             );
             std::thread::sleep(Duration::from_millis(5));
         }
+        assert_eq!(
+            fs::read_to_string(&p).unwrap(),
+            "[default]\n",
+            "the writer waited"
+        );
         drop(held);
-        let mut out = String::new();
-        io::Read::read_to_string(cat.stdout.as_mut().unwrap(), &mut out).unwrap();
-        assert!(cat.wait().unwrap().success());
-        assert_eq!(out, "[default]\n");
+        assert!(append.wait().unwrap().success());
+        assert_eq!(fs::read_to_string(&p).unwrap(), "[default]\n# appended\n");
     }
 
     #[test]
